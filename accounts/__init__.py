@@ -1,0 +1,1 @@
+"""Courts, organisations, users, API keys and console sessions; who the caller is and what it may see."""

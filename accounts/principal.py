@@ -1,0 +1,60 @@
+"""Who is calling, and the scope that bounds everything they may see or do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = ["AuthMethod", "Principal", "PrincipalKind", "Role"]
+
+
+class Role(StrEnum):
+    """Console user roles."""
+
+    SYSADMIN = "sysadmin"  # operates the service; creates courts and organisations
+    COURT_ADMIN = "court_admin"  # a court's case-filing division or civil division III
+    UNION_ADMIN = "union_admin"  # a trade union's legal department
+    MEDIATOR = "mediator"  # a roster mediator
+
+
+class PrincipalKind(StrEnum):
+    COURT = "court"  # a court's system or a court user
+    UNION = "union"  # a union's system or a union user (an organisation and everything under it)
+    MEDIATOR = "mediator"
+    SYSTEM = "system"  # the service itself (deadline sweeper) or an operator on the command line
+
+
+class AuthMethod(StrEnum):
+    API_KEY = "api_key"
+    PASSWORD_SESSION = "password_session"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller.
+
+    ``organisation_ids`` is the organisation a union principal is bound to plus every organisation under it;
+    a mediator principal carries its own organisation for reading the roster.
+    """
+
+    kind: PrincipalKind
+    id: str  # user id, API key id, or "system"
+    label: str  # human-readable, for audit entries
+    auth_method: AuthMethod
+    court_id: str | None = None
+    organisation_id: str | None = None
+    organisation_ids: frozenset[str] = field(default_factory=frozenset)
+    mediator_id: str | None = None
+    user_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+    @property
+    def audit_key(self) -> str:
+        """Stable owner key for idempotency records and rate limits."""
+        return f"{self.auth_method}:{self.id}"
+
+    @classmethod
+    def system(cls, label: str = "system") -> Principal:
+        return cls(kind=PrincipalKind.SYSTEM, id="system", label=label, auth_method=AuthMethod.SYSTEM)

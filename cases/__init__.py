@@ -1,0 +1,1 @@
+"""Mediation cases: roster, intake, assignment, deadlines, life cycle."""

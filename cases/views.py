@@ -1,0 +1,182 @@
+"""Turning stored cases into API views: personal data masked unless the caller handles the case."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.principal import Principal
+from cases.access import Action, can, reveals_personal_data
+from cases.context import CaseEnv
+from cases.deadlines import deadline_status, jc_application_deadline
+from cases.identity import IdType
+from cases.lifecycle import CaseEvent, CaseState, allowed_events
+from cases.schemas import AssignmentOut, CaseOut, CaseSummaryOut, DeadlineOut, PartyOut
+from cases.tables import Assignment, Case, Party
+from cases.workflow import deadline_of, facts_for, pauses_of
+from tiaojie.masking import mask_address, mask_credit_code, mask_id_number, mask_phone
+
+__all__ = ["allowed_actions", "case_out", "case_summary", "party_out", "parties_by_case"]
+
+# Which caller action each life-cycle event is reached through.
+_EVENT_ACTIONS: dict[CaseEvent, Action] = {
+    CaseEvent.ASSIGN: Action.ASSIGN,
+    CaseEvent.ACCEPT: Action.ACCEPT,
+    CaseEvent.DECLINE: Action.DECLINE,
+    CaseEvent.BEGIN_MEDIATION: Action.BEGIN_MEDIATION,
+    CaseEvent.SUSPEND: Action.SUSPEND,
+    CaseEvent.RESUME: Action.RESUME,
+    CaseEvent.EXTEND: Action.EXTEND,
+    CaseEvent.TERMINATE: Action.TERMINATE,
+}
+
+
+def party_out(party: Party, *, reveal: bool) -> PartyOut:
+    id_number = party.id_number
+    phone = party.phone
+    address = party.address
+    service_address = party.service_address
+    if not reveal:
+        id_number = mask_credit_code(id_number) if party.id_type == IdType.CREDIT_CODE else mask_id_number(id_number)
+        phone = mask_phone(phone) if phone else None
+        address = mask_address(address) if address else None
+        service_address = mask_address(service_address) if service_address else None
+    return PartyOut(
+        id=party.id,
+        side=party.side,  # type: ignore[arg-type]
+        role=party.role,  # type: ignore[arg-type]
+        party_type=party.party_type,  # type: ignore[arg-type]
+        name=party.name,
+        id_type=party.id_type,  # type: ignore[arg-type]
+        id_number=id_number,
+        phone=phone,
+        service_address=service_address,
+        address=address,
+        represents_id=party.represents_id,
+        authorisation=party.authorisation,
+        masked=not reveal,
+    )
+
+
+async def parties_by_case(session: AsyncSession, case_ids: list[str]) -> dict[str, list[Party]]:
+    result: dict[str, list[Party]] = {case_id: [] for case_id in case_ids}
+    if not case_ids:
+        return result
+    rows = await session.scalars(select(Party).where(Party.case_id.in_(case_ids)).order_by(Party.id))
+    for party in rows:
+        result[party.case_id].append(party)
+    return result
+
+
+def allowed_actions(actor: Principal, case: Case, env: CaseEnv) -> list[str]:
+    events = allowed_events(facts_for(case, env, all_parties_consent=True))
+    actions = {action for event, action in _EVENT_ACTIONS.items() if event in events and can(actor, action, case)}
+    for extra in (Action.DISCLOSE, Action.REQUEST_CHANGE, Action.DECIDE_CHANGE, Action.UPLOAD_MATERIAL):
+        if can(actor, extra, case) and CaseState(case.state) in _ACTIVE_FOR_EXTRAS:
+            actions.add(extra)
+    if can(actor, Action.READ_MATERIAL, case):
+        actions.add(Action.READ_MATERIAL)
+    return sorted(a.value for a in actions)
+
+
+_ACTIVE_FOR_EXTRAS = frozenset(
+    {
+        CaseState.ASSIGNED,
+        CaseState.ACCEPTED,
+        CaseState.IN_MEDIATION,
+        CaseState.EXTENDED,
+        CaseState.SUSPENDED,
+        CaseState.AWAITING_SIGNATURES,
+        CaseState.CREATED,
+        CaseState.AWAITING_REASSIGNMENT,
+        CaseState.MEDIATOR_CHANGE,
+    }
+)
+
+
+def _summary_fields(case: Case, parties: list[Party], actor: Principal, env: CaseEnv) -> dict[str, object]:
+    reveal = reveals_personal_data(actor, case)
+    return {
+        "id": case.id,
+        "court_id": case.court_id,
+        "case_number": case.case_number,
+        "kind": case.kind,
+        "instance": case.instance,
+        "procedure": case.procedure,
+        "cause": case.cause,
+        "state": case.state,
+        "outcome": case.outcome,
+        "termination_reason": case.termination_reason,
+        "current_mediator_id": case.current_mediator_id,
+        "current_organisation_id": case.current_organisation_id,
+        "acceptance_due": case.acceptance_due,
+        "last_day": case.last_day,
+        "deadline_status": _status(case, env),
+        "parties": [party_out(p, reveal=reveal) for p in parties],
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "version": case.version,
+    }
+
+
+def _status(case: Case, env: CaseEnv) -> str | None:
+    state = CaseState(case.state)
+    if state is CaseState.ASSIGNED and case.acceptance_due is not None:
+        return deadline_status(case.acceptance_due, env.today(), warn_days=env.warn_days).value
+    if case.accepted_at is None or state not in _CLOCK_STATES:
+        return None
+    return deadline_status(case.last_day, env.today(), warn_days=env.warn_days).value
+
+
+_CLOCK_STATES = frozenset(
+    {
+        CaseState.ACCEPTED,
+        CaseState.IN_MEDIATION,
+        CaseState.EXTENDED,
+        CaseState.SUSPENDED,
+        CaseState.AWAITING_SIGNATURES,
+        CaseState.MEDIATOR_CHANGE,
+    }
+)
+
+
+def case_summary(case: Case, parties: list[Party], actor: Principal, env: CaseEnv) -> CaseSummaryOut:
+    return CaseSummaryOut.model_validate(_summary_fields(case, parties, actor, env))
+
+
+async def case_out(session: AsyncSession, case: Case, actor: Principal, env: CaseEnv) -> CaseOut:
+    parties = (await parties_by_case(session, [case.id]))[case.id]
+    deadline = deadline_of(case, await pauses_of(session, case.id), env)
+    assignment = await session.get(Assignment, case.current_assignment_id) if case.current_assignment_id else None
+    jc_last_day = (
+        jc_application_deadline(case.agreement_effective_at, env.calendar) if case.agreement_effective_at else None
+    )
+    return CaseOut.model_validate(
+        {
+            **_summary_fields(case, parties, actor, env),
+            "claims": case.claims,
+            "summary": case.summary,
+            "amount": case.amount,
+            "arbitration_award": case.arbitration_award,
+            "judge_name": case.judge_name,
+            "clerk_name": case.clerk_name,
+            "offline_agreement": case.offline_agreement,
+            "applied_at": case.applied_at,
+            "accepted_at": case.accepted_at,
+            "closed_at": case.closed_at,
+            "agreement_effective_at": case.agreement_effective_at,
+            "termination_note": case.termination_note,
+            "deadline": DeadlineOut(
+                acceptance_due=case.acceptance_due,
+                base_days=case.base_days,
+                extension_days=case.extension_days,
+                paused_days=deadline.paused_days if deadline else 0,
+                paused=deadline.paused if deadline else False,
+                last_day=deadline.last_day if deadline else None,
+                status=_status(case, env),  # type: ignore[arg-type]
+                jc_last_day=jc_last_day,
+            ),
+            "assignment": AssignmentOut.model_validate(assignment) if assignment else None,
+            "allowed_actions": allowed_actions(actor, case, env),
+        }
+    )

@@ -1,0 +1,13 @@
+"""All tables, imported in one place so that migrations and tests see the whole schema."""
+
+from __future__ import annotations
+
+import accounts.tables
+import cases.tables
+from store.base import Base
+
+__all__ = ["metadata"]
+
+metadata = Base.metadata
+
+_TABLE_MODULES = (accounts.tables, cases.tables)

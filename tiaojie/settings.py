@@ -1,0 +1,156 @@
+"""The one typed settings object.
+
+Read from environment variables ``TIAOJIE_<FIELD>`` and, optionally, a TOML file named by ``TIAOJIE_CONFIG``
+(environment variables win). Nothing imports settings as a global: the object is built once by the command
+line and injected into the application.
+
+The defaults are the embedded default: SQLite and media files under ``./var/``, no Redis, bound to
+127.0.0.1:8080.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tiaojie.errors import InvalidInput
+
+__all__ = ["ENV_PREFIX", "Settings", "load_settings"]
+
+ENV_PREFIX = "TIAOJIE_"
+
+DEFAULT_MATERIAL_TYPES = (
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "text/plain",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/ofd",
+)
+
+
+class Settings(BaseModel):
+    """Every setting of the service. Field ``foo_bar`` is read from ``TIAOJIE_FOO_BAR``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = Field(Path("var"), description="Where the embedded database, secrets and files live.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy async URL; default sqlite+aiosqlite under data_dir. "
+        "PostgreSQL: postgresql+asyncpg://user:password@host/dbname",
+    )
+    redis_url: str | None = Field(None, description="Redis URL for scale-out; unused on the embedded default.")
+    media_dir: Path | None = Field(None, description="Uploaded materials and recordings; default data_dir/media.")
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = Field(None, description="Externally visible base URL, e.g. https://tiaojie.court.example")
+    secret_key: str | None = Field(
+        None,
+        description="Signs session cookies and join tokens. Required in production; the embedded default "
+        "generates one into data_dir/secret_key.",
+        min_length=32,
+    )
+    tls_cert: Path | None = Field(None, description="PEM certificate to serve HTTPS directly.")
+    tls_key: Path | None = Field(None, description="PEM private key for tls_cert.")
+    session_ttl_hours: int = Field(12, ge=1, le=24 * 30)
+    cookie_secure: bool | None = Field(None, description="Secure flag on cookies; default: public_url is https.")
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    max_json_bytes: int = Field(1024 * 1024, ge=1024)
+    material_types: tuple[str, ...] = DEFAULT_MATERIAL_TYPES
+    calendar_overrides: Path | None = Field(
+        None, description="TOML file with newly published holidays and make-up workdays."
+    )
+    deadline_warn_days: int = Field(3, ge=0, le=30)
+    sweep_interval_seconds: float = Field(300.0, gt=0)
+    login_max_failures: int = Field(5, ge=1)
+    login_lockout_minutes: int = Field(15, ge=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("material_types", mode="before")
+    @classmethod
+    def _split_types(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tiaojie.db').resolve()}"
+
+    @property
+    def effective_media_dir(self) -> Path:
+        return self.media_dir if self.media_dir is not None else self.data_dir / "media"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return bool(self.public_url and self.public_url.startswith("https://")) or self.tls_cert is not None
+
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls_cert else "http"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        return f"{scheme}://{host}:{self.port}"
+
+    def with_secret(self) -> Settings:
+        """These settings with a secret key: the configured one, or one kept in data_dir/secret_key."""
+        if self.secret_key:
+            return self
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            key = path.read_text().strip()
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(key + "\n")
+        return self.model_copy(update={"secret_key": key})
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build the settings from a TOML file (``TIAOJIE_CONFIG``), the environment, then explicit overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_path = env.get(ENV_PREFIX + "CONFIG")
+    if config_path:
+        try:
+            with open(config_path, "rb") as fh:
+                values.update(tomllib.load(fh))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InvalidInput(f"cannot read config file {config_path}: {exc}", code="invalid_config") from exc
+    for name in Settings.model_fields:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None and raw != "":
+            values[name] = raw
+    if overrides:
+        values.update(overrides)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise InvalidInput(
+            f"invalid setting {ENV_PREFIX}{field.upper()}: {first['msg']}", field=field, code="invalid_config"
+        ) from exc

@@ -1,0 +1,1 @@
+"""The aiohttp application: assembly, REST API with its OpenAPI document, and the web console."""

@@ -1,0 +1,15 @@
+"""The REST API (``/api/v1``) for court and union systems."""
+
+from __future__ import annotations
+
+from web.api import cases, meta, roster
+from web.router import ApiRouter
+
+__all__ = ["build_router"]
+
+
+def build_router() -> ApiRouter:
+    router = ApiRouter("/api/v1")
+    for module in (meta, roster, cases):
+        module.register(router)
+    return router

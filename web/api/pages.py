@@ -1,0 +1,19 @@
+"""Cursor pages for list endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from cases.schemas import Page
+
+__all__ = ["page"]
+
+T = TypeVar("T")
+
+
+def page(rows: Sequence[Any], limit: int, view: Callable[[Any], T], key: Callable[[Any], str]) -> Page[T]:
+    """``rows`` holds up to ``limit + 1`` rows; the extra one means there is a next page."""
+    more = len(rows) > limit
+    kept = list(rows[:limit])
+    return Page[T](items=[view(r) for r in kept], next_cursor=key(kept[-1]) if more and kept else None)

@@ -1,0 +1,145 @@
+"""Assembling the aiohttp application from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+
+from cases.assignment import expire_overdue_assignments
+from store.database import Database
+from store.migrate import upgrade
+from tiaojie.clock import Clock, SystemClock
+from tiaojie.settings import Settings
+from web.api import build_router
+from web.api.session import setup_session_routes
+from web.auth import KEY_CACHE, KeyCache
+from web.console import setup_console
+from web.errors import error_middleware
+from web.openapi import build_openapi
+from web.services import SERVICES, Services
+
+__all__ = ["create_app", "sweep_once"]
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")
+JINJA = web.AppKey("jinja", jinja2.Environment)
+OPENAPI = web.AppKey("openapi", dict)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    )
+    if request.path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def sweep_once(services: Services) -> list[str]:
+    """One pass of the deadline sweeper: lapse assignments not accepted in time."""
+    async with services.db.session() as session:
+        return await expire_overdue_assignments(session, services.cases)
+
+
+async def _sweeper(services: Services) -> None:
+    while True:
+        try:
+            expired = await sweep_once(services)
+            if expired:
+                log.info("assignments lapsed for %d case(s)", len(expired))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("deadline sweep failed")
+        await asyncio.sleep(services.settings.sweep_interval_seconds)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    migrate: bool = True,
+    background: bool = True,
+) -> web.Application:
+    """The whole service. ``migrate`` brings an empty or old database to the current schema on start;
+    ``background`` runs the deadline sweeper."""
+    settings = settings.with_secret()
+    services = Services.build(settings, clock or SystemClock(), db)
+    app = web.Application(
+        middlewares=[security_headers, error_middleware],
+        client_max_size=settings.max_upload_bytes + 65536,
+    )
+    app[SERVICES] = services
+    app[KEY_CACHE] = KeyCache()
+    app[JINJA] = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+
+    router = build_router()
+    router.setup(app)
+    app[OPENAPI] = build_openapi(router)
+
+    async def openapi_json(request: web.Request) -> web.Response:
+        return web.Response(
+            text=json.dumps(request.app[OPENAPI], ensure_ascii=False, indent=1), content_type="application/json"
+        )
+
+    async def api_docs(request: web.Request) -> web.Response:
+        template = request.app[JINJA].get_template("api_docs.html")
+        html = template.render(spec=request.app[OPENAPI], dumps=lambda v: json.dumps(v, ensure_ascii=False, indent=1))
+        return web.Response(text=html, content_type="text/html")
+
+    async def health(request: web.Request) -> web.Response:
+        async with request.app[SERVICES].db.read() as session:
+            await session.execute(_select_one())
+        return web.json_response({"status": "ok"})
+
+    app.router.add_get("/api/v1/openapi.json", openapi_json)
+    app.router.add_get("/api/v1/docs", api_docs)
+    app.router.add_get("/healthz", health)
+    if STATIC.is_dir():
+        app.router.add_static("/static/", STATIC, append_version=True)
+
+    setup_session_routes(app)
+    setup_console(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        services.settings.effective_media_dir.mkdir(parents=True, exist_ok=True)
+        if migrate:
+            await upgrade(services.db)
+        task = asyncio.create_task(_sweeper(services)) if background else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await services.db.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def _select_one():  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    return text("SELECT 1")

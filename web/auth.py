@@ -1,0 +1,126 @@
+"""Authenticating callers at the edge: bearer API keys for the API, session cookies for the console."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass, replace
+
+from aiohttp import web
+
+from accounts.principal import Principal
+from accounts.service import authenticate_api_key, authenticate_session, principal_for_user
+from tiaojie.errors import PermissionDenied, Unauthenticated
+from web.services import SERVICES, Services
+
+__all__ = [
+    "CSRF_HEADER",
+    "SESSION_COOKIE",
+    "KeyCache",
+    "authenticate",
+    "authenticate_bearer",
+    "authenticate_cookie",
+    "client_ip",
+]
+
+SESSION_COOKIE = "tj_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+KEY_CACHE_SECONDS = 30.0
+
+
+@dataclass(slots=True)
+class _Cached:
+    principal: Principal
+    expires: float
+
+
+class KeyCache:
+    """Recently verified API keys (by the hash of the whole token), so that a busy court system's every
+    request does not go to the database. Revoking a key clears the cache of the process that revoked it;
+    other processes notice within KEY_CACHE_SECONDS."""
+
+    def __init__(self, ttl: float = KEY_CACHE_SECONDS, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, _Cached] = {}
+
+    def get(self, token_hash: str) -> Principal | None:
+        entry = self._entries.get(token_hash)
+        if entry is None:
+            return None
+        if entry.expires < time.monotonic():
+            del self._entries[token_hash]
+            return None
+        return entry.principal
+
+    def put(self, token_hash: str, principal: Principal) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[token_hash] = _Cached(principal, time.monotonic() + self.ttl)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+KEY_CACHE = web.AppKey("key_cache", KeyCache)
+
+
+def client_ip(request: web.Request) -> str | None:
+    return request.remote
+
+
+async def authenticate_bearer(request: web.Request, services: Services | None = None) -> Principal:
+    services = services or request.app[SERVICES]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'", code="unauthenticated")
+    token = token.strip()
+    if len(token) > 200:
+        raise Unauthenticated("malformed API key", code="invalid_api_key")
+    cache = request.app[KEY_CACHE]
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    cached = cache.get(token_hash)
+    user_agent = request.headers.get("User-Agent", "")[:300] or None
+    if cached is not None:
+        return replace(cached, ip=client_ip(request), user_agent=user_agent)
+    async with services.db.session() as session:
+        principal = await authenticate_api_key(
+            session, token, now=services.clock.now(), ip=client_ip(request), user_agent=user_agent
+        )
+    cache.put(token_hash, principal)
+    return principal
+
+
+async def authenticate_cookie(
+    request: web.Request, services: Services | None = None, *, csrf: str | None = None
+) -> tuple[Principal, str]:
+    """The console user behind the session cookie, and the session's CSRF token.
+
+    For a method that changes something, ``csrf`` (from the X-CSRF-Token header or a form field) must
+    equal the session's token.
+    """
+    services = services or request.app[SERVICES]
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 200:
+        raise Unauthenticated("log in first", code="unauthenticated")
+    user_agent = request.headers.get("User-Agent", "")[:300] or None
+    async with services.db.read() as session:
+        user, web_session = await authenticate_session(session, token, now=services.clock.now())
+        principal = await principal_for_user(session, user, ip=client_ip(request), user_agent=user_agent)
+    if request.method not in _SAFE_METHODS and (
+        csrf is None or not hmac.compare_digest(csrf.encode(), web_session.csrf_token.encode())
+    ):
+        raise PermissionDenied("missing or wrong CSRF token", code="csrf_failed")
+    return principal, web_session.csrf_token
+
+
+async def authenticate(request: web.Request, services: Services | None = None) -> Principal:
+    """API callers: a bearer key, or a console session cookie with the CSRF header on changes."""
+    if "Authorization" in request.headers or SESSION_COOKIE not in request.cookies:
+        return await authenticate_bearer(request, services)
+    principal, _ = await authenticate_cookie(request, services, csrf=request.headers.get(CSRF_HEADER))
+    return principal

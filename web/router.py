@@ -1,0 +1,269 @@
+"""Declared API routes: one decorator gives the handler, the validated types and the OpenAPI document.
+
+A route names its request body, query and response models; the wrapper parses and validates them, opens
+the unit of work (read-only for GET), authenticates the caller, replays ``Idempotency-Key`` retries, and
+serialises the result with the same response model that the OpenAPI document shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.principal import Principal
+from cases.tables import IdempotencyRecord
+from tiaojie.errors import IdempotencyConflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from tiaojie.ids import new_id
+from web.auth import authenticate
+from web.errors import validation_errors
+from web.services import SERVICES, Services
+
+__all__ = ["ApiCall", "ApiRouter", "Endpoint"]
+
+M = TypeVar("M", bound=BaseModel)
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+@dataclass(slots=True)
+class ApiCall:
+    """One API request as the handler sees it."""
+
+    request: web.Request
+    services: Services
+    session: AsyncSession
+    principal: Principal
+    path: dict[str, str]
+    body: BaseModel | None = None
+    query: BaseModel | None = None
+
+    def body_as(self, model: type[M]) -> M:
+        assert isinstance(self.body, model)
+        return self.body
+
+    def query_as(self, model: type[M]) -> M:
+        assert isinstance(self.query, model)
+        return self.query
+
+
+Handler = Callable[[ApiCall], Awaitable[Any]]
+
+
+@dataclass(slots=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tags: tuple[str, ...]
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    description: str = ""
+    idempotent: bool = False
+    multipart: bool = False
+    raw_response: str | None = None  # media type of a non-JSON response (file downloads)
+    errors: tuple[int, ...] = ()
+    adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+
+class ApiRouter:
+    def __init__(self, prefix: str = "/api/v1") -> None:
+        self.prefix = prefix
+        self.endpoints: list[Endpoint] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        tags: Sequence[str],
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        idempotent: bool = False,
+        multipart: bool = False,
+        raw_response: str | None = None,
+        errors: Sequence[int] = (),
+    ) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            self.endpoints.append(
+                Endpoint(
+                    method=method.upper(),
+                    path=path,
+                    handler=handler,
+                    summary=summary,
+                    tags=tuple(tags),
+                    body=body,
+                    query=query,
+                    response=response,
+                    status=status,
+                    description=(handler.__doc__ or "").strip(),
+                    idempotent=idempotent,
+                    multipart=multipart,
+                    raw_response=raw_response,
+                    errors=tuple(errors),
+                    adapter=TypeAdapter(response) if response is not None else None,
+                )
+            )
+            return handler
+
+        return decorate
+
+    def setup(self, app: web.Application) -> None:
+        for endpoint in self.endpoints:
+            app.router.add_route(endpoint.method, self.prefix + endpoint.path, _wrap(endpoint))
+
+
+def _parse_query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
+    if endpoint.query is None:
+        if request.query:
+            raise InvalidInput("this endpoint takes no query parameters", code="unknown_parameter",
+                               field=next(iter(request.query)))
+        return None
+    values: dict[str, Any] = {}
+    fields = endpoint.query.model_fields
+    for name in request.query:
+        if name in values:
+            continue
+        info = fields.get(name)
+        many = info is not None and "list" in str(info.annotation)
+        values[name] = request.query.getall(name) if many else request.query[name]
+    try:
+        return endpoint.query.model_validate(values)
+    except ValidationError as exc:
+        errors = validation_errors(exc)
+        raise InvalidInput(errors[0]["message"], field=errors[0]["field"], errors=errors) from None
+
+
+async def _parse_body(endpoint: Endpoint, request: web.Request, services: Services) -> tuple[BaseModel | None, bytes]:
+    if endpoint.body is None:
+        return None, b""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("send the body as application/json", code="unsupported_media_type")
+    limit = services.settings.max_json_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"JSON bodies are limited to {limit} bytes", limit=limit)
+    raw = bytearray()
+    async for chunk in request.content.iter_chunked(65536):
+        raw.extend(chunk)
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"JSON bodies are limited to {limit} bytes", limit=limit)
+    try:
+        document = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"malformed JSON: {exc.__class__.__name__}", code="malformed_json") from None
+    except RecursionError:
+        raise InvalidInput("malformed JSON: nested too deeply", code="malformed_json") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("the body must be a JSON object", code="malformed_json")
+    try:
+        return endpoint.body.model_validate(document), bytes(raw)
+    except ValidationError as exc:
+        errors = validation_errors(exc)
+        raise InvalidInput(errors[0]["message"], field=errors[0]["field"], errors=errors) from None
+
+
+def _render(endpoint: Endpoint, result: Any) -> web.StreamResponse:
+    if isinstance(result, web.StreamResponse):
+        return result
+    status = endpoint.status
+    if isinstance(result, tuple):
+        status, result = result
+    if status == 204 or endpoint.adapter is None:
+        return web.Response(status=204)
+    body = endpoint.adapter.dump_json(result, by_alias=True)
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
+def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    writes = endpoint.method not in ("GET", "HEAD")
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        services = request.app[SERVICES]
+        principal = await authenticate(request, services)
+        query = _parse_query(endpoint, request)
+        body, raw = await _parse_body(endpoint, request, services)
+        key = request.headers.get("Idempotency-Key") if endpoint.idempotent else None
+        if key is not None and not _IDEMPOTENCY_KEY.match(key):
+            raise InvalidInput("Idempotency-Key must be 1–200 printable ASCII characters", field="Idempotency-Key")
+        fingerprint = hashlib.sha256(b"%s %s\n" % (request.method.encode(), request.path.encode()) + raw).hexdigest()
+        opener = services.db.session if writes else services.db.read
+        try:
+            async with opener() as session:
+                if key is not None:
+                    replay = await _replay(session, principal, key, fingerprint)
+                    if replay is not None:
+                        return replay
+                call = ApiCall(
+                    request=request,
+                    services=services,
+                    session=session,
+                    principal=principal,
+                    path=dict(request.match_info),
+                    body=body,
+                    query=query,
+                )
+                response = _render(endpoint, await endpoint.handler(call))
+                if key is not None and isinstance(response, web.Response):
+                    session.add(
+                        IdempotencyRecord(
+                            id=new_id("idm"),
+                            owner=principal.audit_key,
+                            key=key,
+                            method=request.method,
+                            path=request.path,
+                            request_hash=fingerprint,
+                            status_code=response.status,
+                            response=json.loads(response.body) if response.body else {},  # type: ignore[arg-type]
+                            created_at=services.clock.now(),
+                        )
+                    )
+                    await session.flush()
+                return response
+        except IntegrityError:
+            if key is None:
+                raise
+            # Another request with the same key committed first: answer with its result.
+            async with services.db.read() as session:
+                replay = await _replay(session, principal, key, fingerprint)
+            if replay is None:
+                raise
+            return replay
+
+    handle.__name__ = endpoint.operation_id
+    return handle
+
+
+async def _replay(session: AsyncSession, principal: Principal, key: str, fingerprint: str) -> web.Response | None:
+    record = await session.scalar(
+        select(IdempotencyRecord).where(IdempotencyRecord.owner == principal.audit_key, IdempotencyRecord.key == key)
+    )
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was used for a different request", code="idempotency_key_reused"
+        )
+    return web.json_response(
+        record.response, status=record.status_code, headers={"Idempotent-Replayed": "true"},
+        dumps=lambda v: json.dumps(v, ensure_ascii=False),
+    )
+
+

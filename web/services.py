@@ -1,0 +1,51 @@
+"""Everything a request handler needs, built once per application from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from cases.calendar import CalendarOverrides, WorkdayCalendar
+from cases.context import CaseEnv
+from store.database import Database
+from store.files import LocalFileStore
+from tiaojie.clock import Clock
+from tiaojie.settings import Settings
+
+__all__ = ["SERVICES", "Services"]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    calendar: WorkdayCalendar
+    files: LocalFileStore
+    cases: CaseEnv
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Services:
+        overrides = CalendarOverrides.load(settings.calendar_overrides) if settings.calendar_overrides else None
+        calendar = WorkdayCalendar(overrides)
+        files = LocalFileStore(settings.effective_media_dir / "materials")
+        env = CaseEnv(
+            clock=clock,
+            calendar=calendar,
+            files=files,
+            warn_days=settings.deadline_warn_days,
+            max_upload_bytes=settings.max_upload_bytes,
+            material_types=settings.material_types,
+        )
+        return cls(
+            settings=settings,
+            db=db or Database(settings.effective_database_url),
+            clock=clock,
+            calendar=calendar,
+            files=files,
+            cases=env,
+        )
+
+
+SERVICES = web.AppKey("services", Services)
