@@ -26,7 +26,7 @@ class PrincipalKind(StrEnum):
 
 class AuthMethod(StrEnum):
     API_KEY = "api_key"
-    PASSWORD_SESSION = "password_session"
+    PASSWORD_SESSION = "password_session"  # noqa: S105 - a method name, not a password
     SYSTEM = "system"
 
 

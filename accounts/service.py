@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -57,7 +57,9 @@ class OrganisationKind:
 
 def hash_password(password: str) -> str:
     if len(password) < 10:
-        raise InvalidInput("password must have at least 10 characters", field="password", code="weak_password")
+        raise InvalidInput(
+            "password must have at least 10 characters", field="password", code="weak_password"
+        )
     return _hasher.hash(password)
 
 
@@ -99,7 +101,9 @@ async def create_organisation(
     profile: str | None = None,
 ) -> Organisation:
     if kind not in OrganisationKind.ALL:
-        raise InvalidInput(f"organisation kind must be one of {', '.join(OrganisationKind.ALL)}", field="kind")
+        raise InvalidInput(
+            f"organisation kind must be one of {', '.join(OrganisationKind.ALL)}", field="kind"
+        )
     if parent_id is not None and await session.get(Organisation, parent_id) is None:
         raise NotFound("parent organisation not found", field="parent_id")
     org = Organisation(
@@ -254,38 +258,36 @@ async def principal_for_user(
     session: AsyncSession, user: User, *, ip: str | None = None, user_agent: str | None = None
 ) -> Principal:
     role = Role(user.role)
-    common = {
-        "id": user.id,
-        "label": f"{user.display_name} ({user.username})",
-        "auth_method": AuthMethod.PASSWORD_SESSION,
-        "user_id": user.id,
-        "ip": ip,
-        "user_agent": user_agent,
-    }
+    base = Principal(
+        kind=PrincipalKind.SYSTEM,
+        id=user.id,
+        label=f"{user.display_name} ({user.username})",
+        auth_method=AuthMethod.PASSWORD_SESSION,
+        user_id=user.id,
+        ip=ip,
+        user_agent=user_agent,
+    )
     if role is Role.COURT_ADMIN:
-        return Principal(kind=PrincipalKind.COURT, court_id=user.court_id, **common)  # type: ignore[arg-type]
+        return replace(base, kind=PrincipalKind.COURT, court_id=user.court_id)
     if role is Role.UNION_ADMIN:
         assert user.organisation_id is not None
         subtree = await organisation_subtree(session, user.organisation_id)
-        return Principal(
-            kind=PrincipalKind.UNION,
-            organisation_id=user.organisation_id,
-            organisation_ids=subtree,
-            **common,  # type: ignore[arg-type]
+        return replace(
+            base, kind=PrincipalKind.UNION, organisation_id=user.organisation_id, organisation_ids=subtree
         )
     if role is Role.MEDIATOR:
         from cases.tables import Mediator
 
         mediator = await session.get(Mediator, user.mediator_id)
         org_id = mediator.organisation_id if mediator else None
-        return Principal(
+        return replace(
+            base,
             kind=PrincipalKind.MEDIATOR,
             mediator_id=user.mediator_id,
             organisation_id=org_id,
             organisation_ids=frozenset({org_id}) if org_id else frozenset(),
-            **common,  # type: ignore[arg-type]
         )
-    return Principal(kind=PrincipalKind.SYSTEM, **common)  # type: ignore[arg-type]
+    return base
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,11 +48,7 @@ class User(Base):
     """A person who logs into the web console."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint(
-            "(court_id IS NULL) OR (organisation_id IS NULL)", name="one_scope"
-        ),
-    )
+    __table_args__ = (CheckConstraint("(court_id IS NULL) OR (organisation_id IS NULL)", name="one_scope"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -75,9 +71,7 @@ class ApiKey(Base):
 
     __tablename__ = "api_keys"
     __table_args__ = (
-        CheckConstraint(
-            "(court_id IS NULL) <> (organisation_id IS NULL)", name="exactly_one_scope"
-        ),
+        CheckConstraint("(court_id IS NULL) <> (organisation_id IS NULL)", name="exactly_one_scope"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

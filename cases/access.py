@@ -72,13 +72,18 @@ def sees_case(actor: Principal, case: Case) -> bool:
     if actor.kind is PrincipalKind.COURT:
         return actor.court_id is not None and case.court_id == actor.court_id
     if actor.kind is PrincipalKind.UNION:
-        return case.current_organisation_id is not None and case.current_organisation_id in actor.organisation_ids
+        return (
+            case.current_organisation_id is not None
+            and case.current_organisation_id in actor.organisation_ids
+        )
     if actor.kind is PrincipalKind.MEDIATOR:
         return actor.mediator_id is not None and case.current_mediator_id == actor.mediator_id
     return False
 
 
-async def load_case(session: AsyncSession, actor: Principal, case_id: str, *, for_update: bool = False) -> Case:
+async def load_case(
+    session: AsyncSession, actor: Principal, case_id: str, *, for_update: bool = False
+) -> Case:
     case = await session.get(Case, case_id, with_for_update=for_update)
     if case is None or not sees_case(actor, case):
         raise NotFound("case not found", resource="case")
@@ -93,7 +98,9 @@ def can(actor: Principal, action: Action, case: Case) -> bool:
 
 def ensure(actor: Principal, action: Action, case: Case) -> None:
     if not can(actor, action, case):
-        raise PermissionDenied(f"you may not {action.value.replace('_', ' ')} on this case", action=action.value)
+        raise PermissionDenied(
+            f"you may not {action.value.replace('_', ' ')} on this case", action=action.value
+        )
 
 
 def reveals_personal_data(actor: Principal, case: Case) -> bool:

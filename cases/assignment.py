@@ -55,7 +55,9 @@ async def _current_assignment(session: AsyncSession, case: Case) -> Assignment |
     return await session.get(Assignment, case.current_assignment_id)
 
 
-async def assign(session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, data: AssignIn) -> Assignment:
+async def assign(
+    session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, data: AssignIn
+) -> Assignment:
     ensure(actor, Action.ASSIGN, case)
     mediator = await session.get(Mediator, data.mediator_id)
     if mediator is None or not mediator.active:
@@ -67,7 +69,11 @@ async def assign(session: AsyncSession, env: CaseEnv, actor: Principal, case: Ca
             field="mediator_id",
         )
     previous = await _current_assignment(session, case)
-    if previous is not None and previous.mediator_id == mediator.id and previous.status == AssignmentStatus.PENDING:
+    if (
+        previous is not None
+        and previous.mediator_id == mediator.id
+        and previous.status == AssignmentStatus.PENDING
+    ):
         raise Conflict("this mediator is already assigned and has not answered yet", code="already_assigned")
     if await session.scalar(
         select(ChangeRequest.id).where(
@@ -103,9 +109,15 @@ async def assign(session: AsyncSession, env: CaseEnv, actor: Principal, case: Ca
 
 async def _pending(session: AsyncSession, case: Case) -> Assignment:
     assignment = await _current_assignment(session, case)
-    if assignment is None or assignment.status != AssignmentStatus.PENDING or case.state != CaseState.ASSIGNED:
+    if (
+        assignment is None
+        or assignment.status != AssignmentStatus.PENDING
+        or case.state != CaseState.ASSIGNED
+    ):
         raise Conflict(
-            "the case has no assignment waiting for an answer", code="no_pending_assignment", current_state=case.state
+            "the case has no assignment waiting for an answer",
+            code="no_pending_assignment",
+            current_state=case.state,
         )
     return assignment
 
@@ -113,7 +125,9 @@ async def _pending(session: AsyncSession, case: Case) -> Assignment:
 async def accept(session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, note: str | None) -> Case:
     ensure(actor, Action.ACCEPT, case)
     assignment = await _pending(session, case)
-    await apply_event(session, env, actor, case, CaseEvent.ACCEPT, note=note, data={"assignment_id": assignment.id})
+    await apply_event(
+        session, env, actor, case, CaseEvent.ACCEPT, note=note, data={"assignment_id": assignment.id}
+    )
     assignment.status = AssignmentStatus.ACCEPTED.value
     assignment.responded_at = env.now()
     return case
@@ -141,7 +155,7 @@ def _release(case: Case) -> None:
 
 
 async def expire_overdue_assignments(session: AsyncSession, env: CaseEnv) -> list[str]:
-    """Assignments not accepted by their last day lapse; the court must reassign (OMR 12). Returns case ids."""
+    """Lapse assignments not accepted in time; the court must reassign (OMR 12). Returns case ids."""
     today = env.today()
     overdue = (
         await session.scalars(
@@ -301,7 +315,9 @@ async def decide_change(
     if request is None or request.case_id != case.id:
         raise NotFound("change request not found", resource="change_request")
     if request.status != ChangeStatus.PENDING:
-        raise Conflict("this request was already decided", code="already_decided", current_state=request.status)
+        raise Conflict(
+            "this request was already decided", code="already_decided", current_state=request.status
+        )
     if not data.grant and not data.reason:
         raise InvalidInput("give the reason for refusing", field="reason", code="reason_required")
     now = env.now()
@@ -318,7 +334,10 @@ async def decide_change(
             data={"change_request_id": request.id, "mediator_id": request.mediator_id},
         )
         assignment = await _current_assignment(session, case)
-        if assignment is not None and assignment.status in (AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED):
+        if assignment is not None and assignment.status in (
+            AssignmentStatus.PENDING,
+            AssignmentStatus.ACCEPTED,
+        ):
             assignment.status = AssignmentStatus.REPLACED.value
             assignment.responded_at = now
         _release(case)

@@ -48,8 +48,12 @@ async def record(
 
 
 async def events_for(
-    session: AsyncSession, *, subject_type: str | None = None, subject_id: str | None = None,
-    case_id: str | None = None, limit: int = 500,
+    session: AsyncSession,
+    *,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    case_id: str | None = None,
+    limit: int = 500,
 ) -> list[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.id).limit(limit)
     if case_id is not None:

@@ -32,18 +32,26 @@ def _check_parties(data: CaseCreate) -> None:
     for index, party in enumerate(data.parties):
         if party.key is not None:
             if party.key in keys:
-                raise InvalidInput("party keys must be unique", field=f"parties.{index}.key", code="duplicate_key")
+                raise InvalidInput(
+                    "party keys must be unique", field=f"parties.{index}.key", code="duplicate_key"
+                )
             keys[party.key] = index
     for side in Side:
         if not any(p.side is side and p.role is PartyRole.PRINCIPAL for p in data.parties):
-            raise InvalidInput(f"the case needs at least one {side.value} party", field="parties", code="party_missing")
+            raise InvalidInput(
+                f"the case needs at least one {side.value} party", field="parties", code="party_missing"
+            )
     if not any(p.party_type is PartyType.WORKER and p.role is PartyRole.PRINCIPAL for p in data.parties):
-        raise InvalidInput("a labor dispute needs a worker among the parties", field="parties", code="worker_missing")
+        raise InvalidInput(
+            "a labor dispute needs a worker among the parties", field="parties", code="worker_missing"
+        )
     for index, party in enumerate(data.parties):
         where = f"parties.{index}"
         if party.role is PartyRole.PRINCIPAL:
             if party.party_type is PartyType.PERSON:
-                raise InvalidInput("a principal party is a worker or an employer", field=f"{where}.party_type")
+                raise InvalidInput(
+                    "a principal party is a worker or an employer", field=f"{where}.party_type"
+                )
             if party.represents is not None:
                 raise InvalidInput("only agents represent another party", field=f"{where}.represents")
             if party.party_type is PartyType.WORKER and party.id_type not in _PERSON_ID_TYPES:
@@ -64,22 +72,31 @@ def _check_parties(data: CaseCreate) -> None:
                 raise InvalidInput(
                     "an agent represents a principal party on its own side", field=f"{where}.represents"
                 )
-            if party.role is PartyRole.LEGAL_REPRESENTATIVE and principal.party_type is not PartyType.EMPLOYER:
+            if (
+                party.role is PartyRole.LEGAL_REPRESENTATIVE
+                and principal.party_type is not PartyType.EMPLOYER
+            ):
                 raise InvalidInput("only an employer has a legal representative", field=f"{where}.represents")
 
 
 def _check_case(data: CaseCreate) -> None:
     if data.instance is Instance.SECOND:
         if data.kind is not CaseKind.ENTRUSTED:
-            raise InvalidInput("second-instance cases are entrusted (委托)", field="kind", code="invalid_kind")
+            raise InvalidInput(
+                "second-instance cases are entrusted (委托)", field="kind", code="invalid_kind"
+            )
         if data.procedure is not Procedure.ORDINARY:
             raise InvalidInput("second instance uses the ordinary procedure", field="procedure")
     if data.offline_agreement and data.agreement_effective_at is None:
         raise InvalidInput(
-            "an offline agreement needs the time it took effect", field="agreement_effective_at", code="required"
+            "an offline agreement needs the time it took effect",
+            field="agreement_effective_at",
+            code="required",
         )
     if not data.offline_agreement and data.agreement_effective_at is not None:
-        raise InvalidInput("only offline agreements are created with an effective time", field="agreement_effective_at")
+        raise InvalidInput(
+            "only offline agreements are created with an effective time", field="agreement_effective_at"
+        )
     for name in ("applied_at", "agreement_effective_at"):
         value = getattr(data, name)
         if value is not None and value.tzinfo is None:
@@ -95,7 +112,11 @@ async def create_case(session: AsyncSession, env: CaseEnv, actor: Principal, dat
         select(Case.id).where(Case.court_id == actor.court_id, Case.case_number == data.case_number)
     )
     if existing:
-        raise Conflict("this court already has a case with that number", code="duplicate_case_number", field="case_number")
+        raise Conflict(
+            "this court already has a case with that number",
+            code="duplicate_case_number",
+            field="case_number",
+        )
     now = env.now()
     state = initial_state(offline_agreement=data.offline_agreement)
     case = Case(

@@ -28,7 +28,13 @@ async def begin_mediation(session: AsyncSession, env: CaseEnv, actor: Principal,
 async def suspend(session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, data: PauseIn) -> Case:
     ensure(actor, Action.SUSPEND, case)
     await apply_event(
-        session, env, actor, case, CaseEvent.SUSPEND, pause_kind=PauseKind(data.kind), note=data.reason,
+        session,
+        env,
+        actor,
+        case,
+        CaseEvent.SUSPEND,
+        pause_kind=PauseKind(data.kind),
+        note=data.reason,
         data={"kind": data.kind},
     )
     return case
@@ -40,7 +46,9 @@ async def resume(session: AsyncSession, env: CaseEnv, actor: Principal, case: Ca
     return case
 
 
-async def extend(session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, data: ExtensionIn) -> Extension:
+async def extend(
+    session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, data: ExtensionIn
+) -> Extension:
     """Extend the period by ``data.days``; every principal party's consent must be recorded (OMR 24)."""
     ensure(actor, Action.EXTEND, case)
     principals = set(
@@ -54,12 +62,18 @@ async def extend(session: AsyncSession, env: CaseEnv, actor: Principal, case: Ca
     given: set[str] = set()
     for index, consent in enumerate(data.consents):
         if consent.party_id not in all_parties:
-            raise InvalidInput("no such party on this case", field=f"consents.{index}.party_id", code="unknown_party")
+            raise InvalidInput(
+                "no such party on this case", field=f"consents.{index}.party_id", code="unknown_party"
+            )
         if consent.party_id in given:
-            raise InvalidInput("one consent per party", field=f"consents.{index}.party_id", code="duplicate_consent")
+            raise InvalidInput(
+                "one consent per party", field=f"consents.{index}.party_id", code="duplicate_consent"
+            )
         if consent.consented_at.tzinfo is None:
             raise InvalidInput(
-                "give the time with its UTC offset", field=f"consents.{index}.consented_at", code="naive_datetime"
+                "give the time with its UTC offset",
+                field=f"consents.{index}.consented_at",
+                code="naive_datetime",
             )
         if consent.consented_at > env.now():
             raise InvalidInput("consent cannot be in the future", field=f"consents.{index}.consented_at")
@@ -94,7 +108,9 @@ async def extend(session: AsyncSession, env: CaseEnv, actor: Principal, case: Ca
     return extension
 
 
-async def terminate(session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, data: TerminateIn) -> Case:
+async def terminate(
+    session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, data: TerminateIn
+) -> Case:
     ensure(actor, Action.TERMINATE, case)
     await apply_event(session, env, actor, case, CaseEvent.TERMINATE, reason=data.reason, note=data.note)
     return case

@@ -30,7 +30,7 @@ def _local_midnight(day: object) -> datetime:
     return datetime.combine(day, time(0), tzinfo=SHANGHAI)  # type: ignore[arg-type]
 
 
-def case_query(actor: Principal, env: CaseEnv, query: CaseListQuery) -> Select[tuple[Case]]:
+def case_query(actor: Principal, env: CaseEnv, query: CaseListQuery) -> Select[Case]:
     stmt = select(Case).where(case_filter(actor))
     if query.state:
         stmt = stmt.where(Case.state.in_([s.value for s in query.state]))
@@ -64,6 +64,8 @@ def case_query(actor: Principal, env: CaseEnv, query: CaseListQuery) -> Select[t
     return stmt.order_by(Case.id.desc()).limit(query.limit + 1)
 
 
-async def list_cases(session: AsyncSession, actor: Principal, env: CaseEnv, query: CaseListQuery) -> list[Case]:
+async def list_cases(
+    session: AsyncSession, actor: Principal, env: CaseEnv, query: CaseListQuery
+) -> list[Case]:
     """Up to ``query.limit + 1`` cases, newest first (the extra one tells that there is a next page)."""
     return list((await session.scalars(case_query(actor, env, query))).all())

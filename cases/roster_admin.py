@@ -52,7 +52,9 @@ def _org_visible(actor: Principal) -> ColumnElement[bool]:
     if actor.kind in (_K.UNION, _K.MEDIATOR):
         return Organisation.id.in_(sorted(actor.organisation_ids))
     if actor.kind is _K.COURT:
-        return Organisation.id.in_(select(RosterEntry.organisation_id).where(RosterEntry.court_id == actor.court_id))
+        return Organisation.id.in_(
+            select(RosterEntry.organisation_id).where(RosterEntry.court_id == actor.court_id)
+        )
     return false()
 
 
@@ -93,7 +95,9 @@ def _require_union_scope(actor: Principal, organisation_id: str) -> None:
         raise NotFound("organisation not found", resource="organisation", field="organisation_id")
 
 
-async def add_organisation(session: AsyncSession, clock: Clock, actor: Principal, data: OrganisationIn) -> Organisation:
+async def add_organisation(
+    session: AsyncSession, clock: Clock, actor: Principal, data: OrganisationIn
+) -> Organisation:
     from accounts.service import create_organisation
 
     parent_id = data.parent_id or actor.organisation_id
@@ -114,7 +118,12 @@ async def add_organisation(session: AsyncSession, clock: Clock, actor: Principal
         profile=data.profile,
     )
     await audit.record(
-        session, actor=actor, at=clock.now(), subject_type="organisation", subject_id=org.id, action="create",
+        session,
+        actor=actor,
+        at=clock.now(),
+        subject_type="organisation",
+        subject_id=org.id,
+        action="create",
         data={"name": org.name, "parent_id": parent_id},
     )
     return org
@@ -134,7 +143,9 @@ async def get_organisation(session: AsyncSession, actor: Principal, organisation
     return org
 
 
-async def register_mediator(session: AsyncSession, clock: Clock, actor: Principal, data: MediatorIn) -> Mediator:
+async def register_mediator(
+    session: AsyncSession, clock: Clock, actor: Principal, data: MediatorIn
+) -> Mediator:
     organisation_id = data.organisation_id or actor.organisation_id
     if organisation_id is None:
         raise PermissionDenied("only a trade union registers mediators")
@@ -163,7 +174,12 @@ async def register_mediator(session: AsyncSession, clock: Clock, actor: Principa
     )
     session.add(mediator)
     await audit.record(
-        session, actor=actor, at=now, subject_type="mediator", subject_id=mediator.id, action="create",
+        session,
+        actor=actor,
+        at=now,
+        subject_type="mediator",
+        subject_id=mediator.id,
+        action="create",
         data={"organisation_id": organisation_id},
     )
     await session.flush()
@@ -171,7 +187,9 @@ async def register_mediator(session: AsyncSession, clock: Clock, actor: Principa
 
 
 async def get_mediator(session: AsyncSession, actor: Principal, mediator_id: str) -> Mediator:
-    mediator = await session.scalar(select(Mediator).where(Mediator.id == mediator_id, _mediator_visible(actor)))
+    mediator = await session.scalar(
+        select(Mediator).where(Mediator.id == mediator_id, _mediator_visible(actor))
+    )
     if mediator is None:
         raise NotFound("mediator not found", resource="mediator")
     return mediator
@@ -209,13 +227,20 @@ async def update_mediator(
             setattr(mediator, name, value)
     mediator.updated_at = clock.now()
     await audit.record(
-        session, actor=actor, at=clock.now(), subject_type="mediator", subject_id=mediator.id, action="update",
+        session,
+        actor=actor,
+        at=clock.now(),
+        subject_type="mediator",
+        subject_id=mediator.id,
+        action="update",
         data={"fields": sorted(changes)},
     )
     return mediator
 
 
-async def submit_entry(session: AsyncSession, clock: Clock, actor: Principal, data: RosterEntryIn) -> RosterEntry:
+async def submit_entry(
+    session: AsyncSession, clock: Clock, actor: Principal, data: RosterEntryIn
+) -> RosterEntry:
     """A union pushes an organisation or a mediator to a court's roster for confirmation."""
     if await session.get(Court, data.court_id) is None:
         raise NotFound("court not found", resource="court", field="court_id")
@@ -258,7 +283,12 @@ async def submit_entry(session: AsyncSession, clock: Clock, actor: Principal, da
     session.add(entry)
     await session.flush()
     await audit.record(
-        session, actor=actor, at=now, subject_type="roster_entry", subject_id=entry.id, action="submit",
+        session,
+        actor=actor,
+        at=now,
+        subject_type="roster_entry",
+        subject_id=entry.id,
+        action="submit",
         to_state=entry.status,
     )
     return entry
@@ -276,7 +306,9 @@ async def decide_entry(
     if allowed is None or data.action not in allowed:
         raise PermissionDenied(f"you may not {data.action.value} this roster entry", action=data.action.value)
     if data.version is not None and data.version != entry.version:
-        raise Conflict("the entry changed since you read it", code="stale_version", current_version=entry.version)
+        raise Conflict(
+            "the entry changed since you read it", code="stale_version", current_version=entry.version
+        )
     before = entry.status
     entry.status = decide(RosterStatus(entry.status), data.action, reason=data.reason).value
     entry.reason = data.reason
@@ -285,14 +317,23 @@ async def decide_entry(
     if data.action.value == "resubmit":
         entry.submitted_at = now
     await audit.record(
-        session, actor=actor, at=now, subject_type="roster_entry", subject_id=entry.id, action=data.action.value,
-        from_state=before, to_state=entry.status, reason=data.reason,
+        session,
+        actor=actor,
+        at=now,
+        subject_type="roster_entry",
+        subject_id=entry.id,
+        action=data.action.value,
+        from_state=before,
+        to_state=entry.status,
+        reason=data.reason,
     )
     await session.flush()
     return entry
 
 
-async def list_entries(session: AsyncSession, actor: Principal, query: RosterListQuery) -> list[RosterEntryOut]:
+async def list_entries(
+    session: AsyncSession, actor: Principal, query: RosterListQuery
+) -> list[RosterEntryOut]:
     stmt = (
         select(RosterEntry, Court.name, Organisation.name, Mediator.name)
         .join(Court, Court.id == RosterEntry.court_id)
@@ -317,9 +358,11 @@ async def list_entries(session: AsyncSession, actor: Principal, query: RosterLis
         view = RosterEntryOut.model_validate(entry)
         out.append(
             view.model_copy(
-                update={"court_name": court_name, "organisation_name": org_name, "mediator_name": mediator_name}
+                update={
+                    "court_name": court_name,
+                    "organisation_name": org_name,
+                    "mediator_name": mediator_name,
+                }
             )
         )
     return out
-
-

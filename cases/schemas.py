@@ -101,7 +101,9 @@ T = TypeVar("T")
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; null at the end.")
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` to get the next page; null at the end."
+    )
 
 
 class PageQuery(_In):
@@ -147,7 +149,9 @@ class OrganisationOut(_Out):
 
 
 class MediatorIn(_In):
-    organisation_id: str | None = Field(None, max_length=40, description="Defaults to the caller's organisation.")
+    organisation_id: str | None = Field(
+        None, max_length=40, description="Defaults to the caller's organisation."
+    )
     name: Annotated[str, Field(min_length=1, max_length=100)]
     gender: Literal["male", "female"] | None = None
     phone: Phone | None = None
@@ -200,7 +204,9 @@ class MediatorOut(_Out):
 
 class RosterEntryIn(_In):
     court_id: str = Field(max_length=40)
-    organisation_id: str | None = Field(None, max_length=40, description="The organisation to put on the roster.")
+    organisation_id: str | None = Field(
+        None, max_length=40, description="The organisation to put on the roster."
+    )
     mediator_id: str | None = Field(None, max_length=40, description="Or a mediator (with its organisation).")
     labor_roster: bool = Field(True, description="On the court's separate labor-dispute roster.")
 
@@ -263,7 +269,9 @@ class PartyIn(_In):
         None, max_length=300, description="Electronic service address (电子送达地址), e.g. an e-mail address."
     )
     address: str | None = Field(None, max_length=300)
-    represents: str | None = Field(None, max_length=40, description="For an agent: the `key` of its principal.")
+    represents: str | None = Field(
+        None, max_length=40, description="For an agent: the `key` of its principal."
+    )
     authorisation: str | None = Field(None, max_length=4000, description="Scope of the agent's authority.")
 
     @field_validator("id_number")
@@ -283,7 +291,9 @@ class CaseCreate(_In):
     claims: Annotated[str, Field(min_length=1, max_length=20000)]
     summary: LongText | None = None
     amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description="Yuan.")
-    arbitration_award: str | None = Field(None, max_length=120, description="Related arbitration award number.")
+    arbitration_award: str | None = Field(
+        None, max_length=120, description="Related arbitration award number."
+    )
     judge_name: str | None = Field(None, max_length=100)
     clerk_name: str | None = Field(None, max_length=100)
     applied_at: datetime | None = Field(None, description="When the parties applied for mediation.")
@@ -291,7 +301,8 @@ class CaseCreate(_In):
         False, description="An agreement reached offline, uploaded to apply for judicial confirmation."
     )
     agreement_effective_at: datetime | None = Field(
-        None, description="For an offline agreement: when its last party signed (starts the 30-day JC period)."
+        None,
+        description="For an offline agreement: when its last party signed (starts the 30-day JC period).",
     )
     parties: list[PartyIn] = Field(min_length=2, max_length=50)
 

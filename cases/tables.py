@@ -15,6 +15,7 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "Case",
+    "CasePause",
     "ChangeRequest",
     "Disclosure",
     "Extension",
@@ -22,7 +23,6 @@ __all__ = [
     "Material",
     "Mediator",
     "Party",
-    "CasePause",
     "RosterEntry",
 ]
 
@@ -58,7 +58,9 @@ class RosterEntry(Base):
     """An organisation or a mediator on a court's specially-invited roster (特邀调解名册)."""
 
     __tablename__ = "roster_entries"
-    __table_args__ = (UniqueConstraint("court_id", "organisation_id", "mediator_id", name="uq_roster_subject"),)
+    __table_args__ = (
+        UniqueConstraint("court_id", "organisation_id", "mediator_id", name="uq_roster_subject"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     court_id: Mapped[str] = mapped_column(ForeignKey("courts.id"), index=True)

@@ -16,7 +16,7 @@ from cases.tables import Assignment, Case, Party
 from cases.workflow import deadline_of, facts_for, pauses_of
 from tiaojie.masking import mask_address, mask_credit_code, mask_id_number, mask_phone
 
-__all__ = ["allowed_actions", "case_out", "case_summary", "party_out", "parties_by_case"]
+__all__ = ["allowed_actions", "case_out", "case_summary", "parties_by_case", "party_out"]
 
 # Which caller action each life-cycle event is reached through.
 _EVENT_ACTIONS: dict[CaseEvent, Action] = {
@@ -37,17 +37,19 @@ def party_out(party: Party, *, reveal: bool) -> PartyOut:
     address = party.address
     service_address = party.service_address
     if not reveal:
-        id_number = mask_credit_code(id_number) if party.id_type == IdType.CREDIT_CODE else mask_id_number(id_number)
+        id_number = (
+            mask_credit_code(id_number) if party.id_type == IdType.CREDIT_CODE else mask_id_number(id_number)
+        )
         phone = mask_phone(phone) if phone else None
         address = mask_address(address) if address else None
         service_address = mask_address(service_address) if service_address else None
     return PartyOut(
         id=party.id,
-        side=party.side,  # type: ignore[arg-type]
-        role=party.role,  # type: ignore[arg-type]
-        party_type=party.party_type,  # type: ignore[arg-type]
+        side=party.side,
+        role=party.role,
+        party_type=party.party_type,
         name=party.name,
-        id_type=party.id_type,  # type: ignore[arg-type]
+        id_type=party.id_type,
         id_number=id_number,
         phone=phone,
         service_address=service_address,
@@ -70,7 +72,9 @@ async def parties_by_case(session: AsyncSession, case_ids: list[str]) -> dict[st
 
 def allowed_actions(actor: Principal, case: Case, env: CaseEnv) -> list[str]:
     events = allowed_events(facts_for(case, env, all_parties_consent=True))
-    actions = {action for event, action in _EVENT_ACTIONS.items() if event in events and can(actor, action, case)}
+    actions = {
+        action for event, action in _EVENT_ACTIONS.items() if event in events and can(actor, action, case)
+    }
     for extra in (Action.DISCLOSE, Action.REQUEST_CHANGE, Action.DECIDE_CHANGE, Action.UPLOAD_MATERIAL):
         if can(actor, extra, case) and CaseState(case.state) in _ACTIVE_FOR_EXTRAS:
             actions.add(extra)
@@ -147,9 +151,13 @@ def case_summary(case: Case, parties: list[Party], actor: Principal, env: CaseEn
 async def case_out(session: AsyncSession, case: Case, actor: Principal, env: CaseEnv) -> CaseOut:
     parties = (await parties_by_case(session, [case.id]))[case.id]
     deadline = deadline_of(case, await pauses_of(session, case.id), env)
-    assignment = await session.get(Assignment, case.current_assignment_id) if case.current_assignment_id else None
+    assignment = (
+        await session.get(Assignment, case.current_assignment_id) if case.current_assignment_id else None
+    )
     jc_last_day = (
-        jc_application_deadline(case.agreement_effective_at, env.calendar) if case.agreement_effective_at else None
+        jc_application_deadline(case.agreement_effective_at, env.calendar)
+        if case.agreement_effective_at
+        else None
     )
     return CaseOut.model_validate(
         {
@@ -173,7 +181,7 @@ async def case_out(session: AsyncSession, case: Case, actor: Principal, env: Cas
                 paused_days=deadline.paused_days if deadline else 0,
                 paused=deadline.paused if deadline else False,
                 last_day=deadline.last_day if deadline else None,
-                status=_status(case, env),  # type: ignore[arg-type]
+                status=_status(case, env),
                 jc_last_day=jc_last_day,
             ),
             "assignment": AssignmentOut.model_validate(assignment) if assignment else None,

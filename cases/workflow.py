@@ -23,7 +23,16 @@ from cases.deadlines import (
     jc_application_deadline,
     mediation_deadline,
 )
-from cases.lifecycle import CaseEvent, CaseFacts, CaseKind, CaseState, Effect, Outcome, TerminationReason, Transition
+from cases.lifecycle import (
+    CaseEvent,
+    CaseFacts,
+    CaseKind,
+    CaseState,
+    Effect,
+    Outcome,
+    TerminationReason,
+    Transition,
+)
 from cases.lifecycle import apply as apply_rule
 from cases.tables import Case, CasePause
 from cases.vocab import PauseKind
@@ -34,8 +43,11 @@ __all__ = ["apply_event", "deadline_of", "facts_for", "open_pauses", "pauses_of"
 
 async def pauses_of(session: AsyncSession, case_id: str) -> list[CasePause]:
     return list(
-        (await session.scalars(select(CasePause).where(CasePause.case_id == case_id).order_by(CasePause.started_at)))
-        .all()
+        (
+            await session.scalars(
+                select(CasePause).where(CasePause.case_id == case_id).order_by(CasePause.started_at)
+            )
+        ).all()
     )
 
 
@@ -158,6 +170,8 @@ async def apply_event(
         from_state=transition.from_state.value,
         to_state=transition.to_state.value,
         reason=note if transition.reason is None else f"{transition.reason.value}: {note or ''}".rstrip(": "),
-        data={k: v for k, v in {**(data or {}), "effects": [e.value for e in transition.effects]}.items() if v},
+        data={
+            k: v for k, v in {**(data or {}), "effects": [e.value for e in transition.effects]}.items() if v
+        },
     )
     return transition

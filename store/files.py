@@ -62,7 +62,7 @@ class LocalFileStore:
             await asyncio.to_thread(os.replace, tmp, final)
             return StoredFile(key=key, sha256=sha, size=size)
         finally:
-            tmp.unlink(missing_ok=True)
+            await asyncio.to_thread(tmp.unlink, missing_ok=True)
 
     def path(self, key: str) -> Path:
         candidate = (self.root / key).resolve()

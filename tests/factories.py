@@ -105,19 +105,33 @@ async def build_world(services: Services) -> World:
         b = await create_court(s, name="焦作市山阳区人民法院", code="豫0811", level="basic", now=now)
         world.courts = {"a": a.id, "b": b.id}
         u1 = await create_organisation(s, name="焦作市总工会", kind="union", now=now)
-        o1 = await create_organisation(s, name="解放区劳动争议调解委员会", kind="mediation_org", parent_id=u1.id, now=now)
+        o1 = await create_organisation(
+            s, name="解放区劳动争议调解委员会", kind="mediation_org", parent_id=u1.id, now=now
+        )
         u2 = await create_organisation(s, name="修武县总工会", kind="union", now=now)
-        o2 = await create_organisation(s, name="修武县劳动争议调解中心", kind="mediation_org", parent_id=u2.id, now=now)
+        o2 = await create_organisation(
+            s, name="修武县劳动争议调解中心", kind="mediation_org", parent_id=u2.id, now=now
+        )
         world.orgs = {"u1": u1.id, "o1": o1.id, "u2": u2.id, "o2": o2.id}
         for name, org, person in (("m1", o1, "王调解"), ("m2", o1, "赵调解"), ("m3", o2, "孙调解")):
             mediator = await roster_admin.register_mediator(
-                s, services.clock, system,
+                s,
+                services.clock,
+                system,
                 MediatorIn(organisation_id=org.id, name=person, phone="13700000000", case_scope=["wages"]),
             )
             world.mediators[name] = mediator.id
-        for label, court, mediator_name in (("m1@a", a, "m1"), ("m2@a", a, "m2"), ("m3@b", b, "m3"), ("m2@b", b, "m2")):
+        for label, court, mediator_name in (
+            ("m1@a", a, "m1"),
+            ("m2@a", a, "m2"),
+            ("m3@b", b, "m3"),
+            ("m2@b", b, "m2"),
+        ):
             entry = await roster_admin.submit_entry(
-                s, services.clock, system, RosterEntryIn(court_id=court.id, mediator_id=world.mediators[mediator_name])
+                s,
+                services.clock,
+                system,
+                RosterEntryIn(court_id=court.id, mediator_id=world.mediators[mediator_name]),
             )
             world.roster[label] = entry.id
             if label != "m2@b":

@@ -1,4 +1,4 @@
-"""Identifiers: a short type prefix and a time-ordered random part, e.g. ``cas_01JD9W3W2QK8Y4V6T7Z5R3M2N1``."""
+"""Identifiers: a type prefix and a time-ordered random part, e.g. ``cas_01JD9W3W2QK8Y4V6T7Z5R3M2N1``."""
 
 from __future__ import annotations
 

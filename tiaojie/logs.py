@@ -20,3 +20,4 @@ def configure_logging(level: str = "INFO") -> None:
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING if level != "DEBUG" else logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING if level != "DEBUG" else logging.INFO)

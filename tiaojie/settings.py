@@ -50,11 +50,17 @@ class Settings(BaseModel):
         description="SQLAlchemy async URL; default sqlite+aiosqlite under data_dir. "
         "PostgreSQL: postgresql+asyncpg://user:password@host/dbname",
     )
-    redis_url: str | None = Field(None, description="Redis URL for scale-out; unused on the embedded default.")
-    media_dir: Path | None = Field(None, description="Uploaded materials and recordings; default data_dir/media.")
+    redis_url: str | None = Field(
+        None, description="Redis URL for scale-out; unused on the embedded default."
+    )
+    media_dir: Path | None = Field(
+        None, description="Uploaded materials and recordings; default data_dir/media."
+    )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
-    public_url: str | None = Field(None, description="Externally visible base URL, e.g. https://tiaojie.court.example")
+    public_url: str | None = Field(
+        None, description="Externally visible base URL, e.g. https://tiaojie.court.example"
+    )
     secret_key: str | None = Field(
         None,
         description="Signs session cookies and join tokens. Required in production; the embedded default "
@@ -64,7 +70,9 @@ class Settings(BaseModel):
     tls_cert: Path | None = Field(None, description="PEM certificate to serve HTTPS directly.")
     tls_key: Path | None = Field(None, description="PEM private key for tls_cert.")
     session_ttl_hours: int = Field(12, ge=1, le=24 * 30)
-    cookie_secure: bool | None = Field(None, description="Secure flag on cookies; default: public_url is https.")
+    cookie_secure: bool | None = Field(
+        None, description="Secure flag on cookies; default: public_url is https."
+    )
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
     max_json_bytes: int = Field(1024 * 1024, ge=1024)
     material_types: tuple[str, ...] = DEFAULT_MATERIAL_TYPES
@@ -139,7 +147,9 @@ def load_settings(
             with open(config_path, "rb") as fh:
                 values.update(tomllib.load(fh))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InvalidInput(f"cannot read config file {config_path}: {exc}", code="invalid_config") from exc
+            raise InvalidInput(
+                f"cannot read config file {config_path}: {exc}", code="invalid_config"
+            ) from exc
     for name in Settings.model_fields:
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None and raw != "":

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jinja2
 from aiohttp import web
+from sqlalchemy import TextClause, text
 
 from cases.assignment import expire_overdue_assignments
 from store.database import Database
@@ -101,12 +102,15 @@ def create_app(
 
     async def openapi_json(request: web.Request) -> web.Response:
         return web.Response(
-            text=json.dumps(request.app[OPENAPI], ensure_ascii=False, indent=1), content_type="application/json"
+            text=json.dumps(request.app[OPENAPI], ensure_ascii=False, indent=1),
+            content_type="application/json",
         )
 
     async def api_docs(request: web.Request) -> web.Response:
         template = request.app[JINJA].get_template("api_docs.html")
-        html = template.render(spec=request.app[OPENAPI], dumps=lambda v: json.dumps(v, ensure_ascii=False, indent=1))
+        html = template.render(
+            spec=request.app[OPENAPI], dumps=lambda v: json.dumps(v, ensure_ascii=False, indent=1)
+        )
         return web.Response(text=html, content_type="text/html")
 
     async def health(request: web.Request) -> web.Response:
@@ -139,7 +143,5 @@ def create_app(
     return app
 
 
-def _select_one():  # type: ignore[no-untyped-def]
-    from sqlalchemy import text
-
+def _select_one() -> TextClause:
     return text("SELECT 1")

@@ -62,7 +62,13 @@ def validation_errors(exc: ValidationError, *, prefix: str = "") -> list[dict[st
     out = []
     for error in exc.errors(include_input=False, include_url=False):
         loc = ".".join(str(part) for part in error["loc"])
-        out.append({"field": f"{prefix}{loc}" if loc else prefix.rstrip("."), "code": error["type"], "message": error["msg"]})
+        out.append(
+            {
+                "field": f"{prefix}{loc}" if loc else prefix.rstrip("."),
+                "code": error["type"],
+                "message": error["msg"],
+            }
+        )
     return out
 
 
@@ -111,11 +117,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except ValidationError as exc:
         errors = validation_errors(exc)
         return error_response(
-            422, "validation_failed", errors[0]["message"] if errors else "invalid input",
-            field=errors[0]["field"] if errors else None, errors=errors,
+            422,
+            "validation_failed",
+            errors[0]["message"] if errors else "invalid input",
+            field=errors[0]["field"] if errors else None,
+            errors=errors,
         )
     except StaleDataError:
-        return error_response(409, "concurrent_update", "the resource changed meanwhile; read it again and retry")
+        return error_response(
+            409, "concurrent_update", "the resource changed meanwhile; read it again and retry"
+        )
     except IntegrityError:
         log.info("integrity error on %s %s", request.method, request.path, exc_info=True)
         return error_response(409, "conflict", "the change conflicts with stored data")
@@ -136,4 +147,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         ref = secrets.token_hex(6)
         log.exception("internal error %s on %s %s", ref, request.method, request.path)
-        return error_response(500, "internal_error", "internal error; quote this reference to support", ref=ref)
+        return error_response(
+            500, "internal_error", "internal error; quote this reference to support", ref=ref
+        )

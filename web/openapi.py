@@ -27,7 +27,10 @@ _ERROR_SCHEMA: dict[str, Any] = {
                 "code": {"type": "string", "description": "Stable machine-readable error code."},
                 "message": {"type": "string"},
                 "field": {"type": "string", "description": "The offending field, dotted path."},
-                "current_state": {"type": "string", "description": "On illegal_transition: the current state."},
+                "current_state": {
+                    "type": "string",
+                    "description": "On illegal_transition: the current state.",
+                },
                 "errors": {
                     "type": "array",
                     "items": {
@@ -136,7 +139,11 @@ def _operation(endpoint: Endpoint, defs: dict[str, Any]) -> dict[str, Any]:
     if endpoint.raw_response:
         responses["200"] = {
             "description": "The file",
-            "content": {endpoint.raw_response: {"schema": {"type": "string", "contentMediaType": endpoint.raw_response}}},
+            "content": {
+                endpoint.raw_response: {
+                    "schema": {"type": "string", "contentMediaType": endpoint.raw_response}
+                }
+            },
         }
     elif endpoint.response is not None:
         responses[str(endpoint.status)] = {
@@ -162,7 +169,9 @@ def build_openapi(router: ApiRouter, *, server_url: str | None = None) -> dict[s
     defs: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in router.endpoints:
-        paths.setdefault(router.prefix + endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint, defs)
+        paths.setdefault(router.prefix + endpoint.path, {})[endpoint.method.lower()] = _operation(
+            endpoint, defs
+        )
     defs["Error"] = _ERROR_SCHEMA
     document: dict[str, Any] = {
         "openapi": "3.1.0",

@@ -134,8 +134,11 @@ class ApiRouter:
 def _parse_query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
     if endpoint.query is None:
         if request.query:
-            raise InvalidInput("this endpoint takes no query parameters", code="unknown_parameter",
-                               field=next(iter(request.query)))
+            raise InvalidInput(
+                "this endpoint takes no query parameters",
+                code="unknown_parameter",
+                field=next(iter(request.query)),
+            )
         return None
     values: dict[str, Any] = {}
     fields = endpoint.query.model_fields
@@ -152,7 +155,9 @@ def _parse_query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
         raise InvalidInput(errors[0]["message"], field=errors[0]["field"], errors=errors) from None
 
 
-async def _parse_body(endpoint: Endpoint, request: web.Request, services: Services) -> tuple[BaseModel | None, bytes]:
+async def _parse_body(
+    endpoint: Endpoint, request: web.Request, services: Services
+) -> tuple[BaseModel | None, bytes]:
     if endpoint.body is None:
         return None, b""
     if request.content_type != "application/json":
@@ -202,8 +207,12 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
         body, raw = await _parse_body(endpoint, request, services)
         key = request.headers.get("Idempotency-Key") if endpoint.idempotent else None
         if key is not None and not _IDEMPOTENCY_KEY.match(key):
-            raise InvalidInput("Idempotency-Key must be 1–200 printable ASCII characters", field="Idempotency-Key")
-        fingerprint = hashlib.sha256(b"%s %s\n" % (request.method.encode(), request.path.encode()) + raw).hexdigest()
+            raise InvalidInput(
+                "Idempotency-Key must be 1–200 printable ASCII characters", field="Idempotency-Key"
+            )
+        fingerprint = hashlib.sha256(
+            b"%s %s\n" % (request.method.encode(), request.path.encode()) + raw
+        ).hexdigest()
         opener = services.db.session if writes else services.db.read
         try:
             async with opener() as session:
@@ -251,9 +260,13 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
     return handle
 
 
-async def _replay(session: AsyncSession, principal: Principal, key: str, fingerprint: str) -> web.Response | None:
+async def _replay(
+    session: AsyncSession, principal: Principal, key: str, fingerprint: str
+) -> web.Response | None:
     record = await session.scalar(
-        select(IdempotencyRecord).where(IdempotencyRecord.owner == principal.audit_key, IdempotencyRecord.key == key)
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.owner == principal.audit_key, IdempotencyRecord.key == key
+        )
     )
     if record is None:
         return None
@@ -262,8 +275,8 @@ async def _replay(session: AsyncSession, principal: Principal, key: str, fingerp
             "this Idempotency-Key was used for a different request", code="idempotency_key_reused"
         )
     return web.json_response(
-        record.response, status=record.status_code, headers={"Idempotent-Replayed": "true"},
+        record.response,
+        status=record.status_code,
+        headers={"Idempotent-Replayed": "true"},
         dumps=lambda v: json.dumps(v, ensure_ascii=False),
     )
-
-

@@ -27,7 +27,9 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Services:
-        overrides = CalendarOverrides.load(settings.calendar_overrides) if settings.calendar_overrides else None
+        overrides = (
+            CalendarOverrides.load(settings.calendar_overrides) if settings.calendar_overrides else None
+        )
         calendar = WorkdayCalendar(overrides)
         files = LocalFileStore(settings.effective_media_dir / "materials")
         env = CaseEnv(

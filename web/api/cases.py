@@ -12,6 +12,7 @@ from sqlalchemy import select
 from cases import assignment, intake, progress
 from cases.access import Action, ensure, load_case
 from cases.audit import events_for
+from cases.queries import list_cases
 from cases.schemas import (
     AcceptIn,
     AssignIn,
@@ -36,7 +37,6 @@ from cases.schemas import (
     ResumeIn,
     TerminateIn,
 )
-from cases.queries import list_cases
 from cases.tables import Case, ChangeRequest, Disclosure, Extension, Material
 from cases.views import case_out, case_summary, parties_by_case
 from cases.workflow import pauses_of
@@ -65,20 +65,32 @@ async def _view(call: ApiCall, case: Case) -> CaseOut:
     return await case_out(call.session, case, call.principal, call.services.cases)
 
 
-def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the case routes
+def register(api: ApiRouter) -> None:
     tags = ["cases"]
     env_errors = (403, 404, 409, 422)
 
-    @api.route("POST", "/cases", summary="Create a mediation case", tags=tags, body=CaseCreate, response=CaseOut,
-               status=201, idempotent=True, errors=(403, 409, 422))
+    @api.route(
+        "POST",
+        "/cases",
+        summary="Create a mediation case",
+        tags=tags,
+        body=CaseCreate,
+        response=CaseOut,
+        status=201,
+        idempotent=True,
+        errors=(403, 409, 422),
+    )
     async def create_case(call: ApiCall) -> CaseOut:
         """A court delegates (委派) or entrusts (委托) a labor dispute, with its parties. Send an
         `Idempotency-Key` header so that a retry returns the first result instead of a second case."""
-        case = await intake.create_case(call.session, call.services.cases, call.principal, call.body_as(CaseCreate))
+        case = await intake.create_case(
+            call.session, call.services.cases, call.principal, call.body_as(CaseCreate)
+        )
         return await _view(call, case)
 
-    @api.route("GET", "/cases", summary="List cases", tags=tags, query=CaseListQuery,
-               response=Page[CaseSummaryOut])
+    @api.route(
+        "GET", "/cases", summary="List cases", tags=tags, query=CaseListQuery, response=Page[CaseSummaryOut]
+    )
     async def list_cases_route(call: ApiCall) -> Page[CaseSummaryOut]:
         """Newest first. Personal data is masked except for the court and the mediator handling a case.
         `deadline=overdue|due_soon|due_today` finds mediation periods; `acceptance_overdue` unanswered
@@ -87,38 +99,71 @@ def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the c
         env = call.services.cases
         rows = await list_cases(call.session, call.principal, env, query)
         parties = await parties_by_case(call.session, [c.id for c in rows])
-        return page(rows, query.limit, lambda c: case_summary(c, parties[c.id], call.principal, env), lambda c: c.id)
+        return page(
+            rows, query.limit, lambda c: case_summary(c, parties[c.id], call.principal, env), lambda c: c.id
+        )
 
     @api.route("GET", "/cases/{case_id}", summary="Get a case", tags=tags, response=CaseOut, errors=(404,))
     async def get_case(call: ApiCall) -> CaseOut:
         return await _view(call, await _case(call))
 
-    @api.route("GET", "/cases/{case_id}/events", summary="The case's audit trail", tags=tags,
-               response=list[AuditEventOut], errors=(404,))
+    @api.route(
+        "GET",
+        "/cases/{case_id}/events",
+        summary="The case's audit trail",
+        tags=tags,
+        response=list[AuditEventOut],
+        errors=(404,),
+    )
     async def case_events(call: ApiCall) -> list[AuditEventOut]:
         """Append-only: every change with actor, time, from → to state and reason."""
         case = await _case(call)
         return [AuditEventOut.model_validate(e) for e in await events_for(call.session, case_id=case.id)]
 
-    @api.route("POST", "/cases/{case_id}/assignment", summary="Assign a mediator", tags=tags, body=AssignIn,
-               response=CaseOut, errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/assignment",
+        summary="Assign a mediator",
+        tags=tags,
+        body=AssignIn,
+        response=CaseOut,
+        errors=env_errors,
+    )
     async def assign_mediator(call: ApiCall) -> CaseOut:
         """The court designates a confirmed roster mediator, or records the parties' joint choice. The
         mediator or organisation must answer within 3 working days."""
         case = await _case(call, for_update=True)
-        await assignment.assign(call.session, call.services.cases, call.principal, case, call.body_as(AssignIn))
+        await assignment.assign(
+            call.session, call.services.cases, call.principal, case, call.body_as(AssignIn)
+        )
         return await _view(call, case)
 
-    @api.route("POST", "/cases/{case_id}/accept", summary="Accept the assignment", tags=tags, body=AcceptIn,
-               response=CaseOut, errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/accept",
+        summary="Accept the assignment",
+        tags=tags,
+        body=AcceptIn,
+        response=CaseOut,
+        errors=env_errors,
+    )
     async def accept_case(call: ApiCall) -> CaseOut:
         """The mediation period starts on acceptance (30 days 委派; 15 or 7 days 委托)."""
         case = await _case(call, for_update=True)
-        await assignment.accept(call.session, call.services.cases, call.principal, case, call.body_as(AcceptIn).note)
+        await assignment.accept(
+            call.session, call.services.cases, call.principal, case, call.body_as(AcceptIn).note
+        )
         return await _view(call, case)
 
-    @api.route("POST", "/cases/{case_id}/decline", summary="Decline the assignment", tags=tags, body=DeclineIn,
-               response=CaseOut, errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/decline",
+        summary="Decline the assignment",
+        tags=tags,
+        body=DeclineIn,
+        response=CaseOut,
+        errors=env_errors,
+    )
     async def decline_case(call: ApiCall) -> CaseOut:
         """In writing with reasons (OMR 12); the case goes back to the court for reassignment."""
         case = await _case(call, for_update=True)
@@ -127,36 +172,72 @@ def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the c
         )
         return CaseOut.model_validate(await _view(call, case))
 
-    @api.route("POST", "/cases/{case_id}/begin", summary="Begin mediation", tags=tags, response=CaseOut,
-               errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/begin",
+        summary="Begin mediation",
+        tags=tags,
+        response=CaseOut,
+        errors=env_errors,
+    )
     async def begin_case(call: ApiCall) -> CaseOut:
         case = await _case(call, for_update=True)
         await progress.begin_mediation(call.session, call.services.cases, call.principal, case)
         return await _view(call, case)
 
-    @api.route("POST", "/cases/{case_id}/suspend", summary="Suspend (appraisal, suspected false mediation)",
-               tags=tags, body=PauseIn, response=CaseOut, errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/suspend",
+        summary="Suspend (appraisal, suspected false mediation)",
+        tags=tags,
+        body=PauseIn,
+        response=CaseOut,
+        errors=env_errors,
+    )
     async def suspend_case(call: ApiCall) -> CaseOut:
         """Time suspended is excluded from the mediation period."""
         case = await _case(call, for_update=True)
         await progress.suspend(call.session, call.services.cases, call.principal, case, call.body_as(PauseIn))
         return await _view(call, case)
 
-    @api.route("POST", "/cases/{case_id}/resume", summary="Resume after a suspension", tags=tags, body=ResumeIn,
-               response=CaseOut, errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/resume",
+        summary="Resume after a suspension",
+        tags=tags,
+        body=ResumeIn,
+        response=CaseOut,
+        errors=env_errors,
+    )
     async def resume_case(call: ApiCall) -> CaseOut:
         case = await _case(call, for_update=True)
-        await progress.resume(call.session, call.services.cases, call.principal, case, call.body_as(ResumeIn).note)
+        await progress.resume(
+            call.session, call.services.cases, call.principal, case, call.body_as(ResumeIn).note
+        )
         return await _view(call, case)
 
-    @api.route("GET", "/cases/{case_id}/pauses", summary="Suspensions and mediator-change pauses", tags=tags,
-               response=list[PauseOut], errors=(404,))
+    @api.route(
+        "GET",
+        "/cases/{case_id}/pauses",
+        summary="Suspensions and mediator-change pauses",
+        tags=tags,
+        response=list[PauseOut],
+        errors=(404,),
+    )
     async def list_pauses(call: ApiCall) -> list[PauseOut]:
         case = await _case(call)
         return [PauseOut.model_validate(p) for p in await pauses_of(call.session, case.id)]
 
-    @api.route("POST", "/cases/{case_id}/extensions", summary="Extend the mediation period", tags=tags,
-               body=ExtensionIn, response=ExtensionOut, status=201, errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/extensions",
+        summary="Extend the mediation period",
+        tags=tags,
+        body=ExtensionIn,
+        response=ExtensionOut,
+        status=201,
+        errors=env_errors,
+    )
     async def extend_case(call: ApiCall) -> ExtensionOut:
         """Needs the recorded consent of every party (OMR 24)."""
         case = await _case(call, for_update=True)
@@ -165,23 +246,48 @@ def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the c
         )
         return ExtensionOut.model_validate(extension)
 
-    @api.route("GET", "/cases/{case_id}/extensions", summary="List extensions", tags=tags,
-               response=list[ExtensionOut], errors=(404,))
+    @api.route(
+        "GET",
+        "/cases/{case_id}/extensions",
+        summary="List extensions",
+        tags=tags,
+        response=list[ExtensionOut],
+        errors=(404,),
+    )
     async def list_extensions(call: ApiCall) -> list[ExtensionOut]:
         case = await _case(call)
-        rows = await call.session.scalars(select(Extension).where(Extension.case_id == case.id).order_by(Extension.id))
+        rows = await call.session.scalars(
+            select(Extension).where(Extension.case_id == case.id).order_by(Extension.id)
+        )
         return [ExtensionOut.model_validate(e) for e in rows]
 
-    @api.route("POST", "/cases/{case_id}/terminate", summary="Terminate the mediation", tags=tags,
-               body=TerminateIn, response=CaseOut, errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/terminate",
+        summary="Terminate the mediation",
+        tags=tags,
+        body=TerminateIn,
+        response=CaseOut,
+        errors=env_errors,
+    )
     async def terminate_case(call: ApiCall) -> CaseOut:
         """With exactly one OMR 25 reason code."""
         case = await _case(call, for_update=True)
-        await progress.terminate(call.session, call.services.cases, call.principal, case, call.body_as(TerminateIn))
+        await progress.terminate(
+            call.session, call.services.cases, call.principal, case, call.body_as(TerminateIn)
+        )
         return await _view(call, case)
 
-    @api.route("POST", "/cases/{case_id}/disclosures", summary="Disclose a possible conflict", tags=tags,
-               body=DisclosureIn, response=DisclosureOut, status=201, errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/disclosures",
+        summary="Disclose a possible conflict",
+        tags=tags,
+        body=DisclosureIn,
+        response=DisclosureOut,
+        status=201,
+        errors=env_errors,
+    )
     async def create_disclosure(call: ApiCall) -> DisclosureOut:
         """OMR 13: the mediator continues only with the parties' consent."""
         case = await _case(call)
@@ -190,8 +296,14 @@ def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the c
         )
         return DisclosureOut.model_validate(disclosure)
 
-    @api.route("GET", "/cases/{case_id}/disclosures", summary="List disclosures", tags=tags,
-               response=list[DisclosureOut], errors=(404,))
+    @api.route(
+        "GET",
+        "/cases/{case_id}/disclosures",
+        summary="List disclosures",
+        tags=tags,
+        response=list[DisclosureOut],
+        errors=(404,),
+    )
     async def list_disclosures(call: ApiCall) -> list[DisclosureOut]:
         case = await _case(call)
         rows = await call.session.scalars(
@@ -199,19 +311,37 @@ def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the c
         )
         return [DisclosureOut.model_validate(d) for d in rows]
 
-    @api.route("POST", "/cases/{case_id}/disclosures/{disclosure_id}/consents",
-               summary="Record a party's answer to a disclosure", tags=tags, body=DisclosureConsentIn,
-               response=DisclosureOut, errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/disclosures/{disclosure_id}/consents",
+        summary="Record a party's answer to a disclosure",
+        tags=tags,
+        body=DisclosureConsentIn,
+        response=DisclosureOut,
+        errors=env_errors,
+    )
     async def disclosure_consent(call: ApiCall) -> DisclosureOut:
         case = await _case(call)
         disclosure = await assignment.record_disclosure_consent(
-            call.session, call.services.cases, call.principal, case, call.path["disclosure_id"],
+            call.session,
+            call.services.cases,
+            call.principal,
+            case,
+            call.path["disclosure_id"],
             call.body_as(DisclosureConsentIn),
         )
         return DisclosureOut.model_validate(disclosure)
 
-    @api.route("POST", "/cases/{case_id}/change-requests", summary="Request recusal or another mediator",
-               tags=tags, body=ChangeRequestIn, response=ChangeRequestOut, status=201, errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/change-requests",
+        summary="Request recusal or another mediator",
+        tags=tags,
+        body=ChangeRequestIn,
+        response=ChangeRequestOut,
+        status=201,
+        errors=env_errors,
+    )
     async def create_change_request(call: ApiCall) -> ChangeRequestOut:
         """Recorded for a party by the court or the mediator (OMR 14)."""
         case = await _case(call)
@@ -220,8 +350,14 @@ def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the c
         )
         return ChangeRequestOut.model_validate(request)
 
-    @api.route("GET", "/cases/{case_id}/change-requests", summary="List change requests", tags=tags,
-               response=list[ChangeRequestOut], errors=(404,))
+    @api.route(
+        "GET",
+        "/cases/{case_id}/change-requests",
+        summary="List change requests",
+        tags=tags,
+        response=list[ChangeRequestOut],
+        errors=(404,),
+    )
     async def list_change_requests(call: ApiCall) -> list[ChangeRequestOut]:
         case = await _case(call)
         rows = await call.session.scalars(
@@ -229,20 +365,39 @@ def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the c
         )
         return [ChangeRequestOut.model_validate(r) for r in rows]
 
-    @api.route("POST", "/cases/{case_id}/change-requests/{request_id}/decision",
-               summary="Decide a change request", tags=tags, body=ChangeDecisionIn, response=ChangeRequestOut,
-               errors=env_errors)
+    @api.route(
+        "POST",
+        "/cases/{case_id}/change-requests/{request_id}/decision",
+        summary="Decide a change request",
+        tags=tags,
+        body=ChangeDecisionIn,
+        response=ChangeRequestOut,
+        errors=env_errors,
+    )
     async def decide_change_request(call: ApiCall) -> ChangeRequestOut:
         """The organisation or the court decides; a granted request returns the case for reassignment."""
         case = await _case(call, for_update=True)
         request = await assignment.decide_change(
-            call.session, call.services.cases, call.principal, case, call.path["request_id"],
+            call.session,
+            call.services.cases,
+            call.principal,
+            case,
+            call.path["request_id"],
             call.body_as(ChangeDecisionIn),
         )
         return ChangeRequestOut.model_validate(request)
 
-    @api.route("POST", "/cases/{case_id}/materials", summary="Upload a material", tags=tags, body=None,
-               response=MaterialOut, status=201, multipart=True, errors=(403, 404, 413, 415, 422))
+    @api.route(
+        "POST",
+        "/cases/{case_id}/materials",
+        summary="Upload a material",
+        tags=tags,
+        body=None,
+        response=MaterialOut,
+        status=201,
+        multipart=True,
+        errors=(403, 404, 413, 415, 422),
+    )
     async def upload_material(call: ApiCall) -> MaterialOut:
         """multipart/form-data with an optional `description` field, then one `file` part. Size and type are
         limited by configuration; the content must match the declared type. Stored with its SHA-256."""
@@ -273,7 +428,9 @@ def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the c
                     description = text or None
                     continue
                 if part.name != "file":
-                    raise InvalidInput(f"unexpected form field {part.name!r}", code="unknown_field", field=part.name)
+                    raise InvalidInput(
+                        f"unexpected form field {part.name!r}", code="unknown_field", field=part.name
+                    )
                 break
         except ValueError:
             raise InvalidInput("malformed multipart body", code="malformed_multipart") from None
@@ -299,15 +456,29 @@ def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the c
         await call.session.flush()
         return MaterialOut.model_validate(material)
 
-    @api.route("GET", "/cases/{case_id}/materials", summary="List materials", tags=tags,
-               response=list[MaterialOut], errors=(404,))
+    @api.route(
+        "GET",
+        "/cases/{case_id}/materials",
+        summary="List materials",
+        tags=tags,
+        response=list[MaterialOut],
+        errors=(404,),
+    )
     async def list_materials(call: ApiCall) -> list[MaterialOut]:
         case = await _case(call)
-        rows = await call.session.scalars(select(Material).where(Material.case_id == case.id).order_by(Material.id))
+        rows = await call.session.scalars(
+            select(Material).where(Material.case_id == case.id).order_by(Material.id)
+        )
         return [MaterialOut.model_validate(m) for m in rows]
 
-    @api.route("GET", "/cases/{case_id}/materials/{material_id}", summary="Download a material", tags=tags,
-               raw_response="application/octet-stream", errors=(403, 404))
+    @api.route(
+        "GET",
+        "/cases/{case_id}/materials/{material_id}",
+        summary="Download a material",
+        tags=tags,
+        raw_response="application/octet-stream",
+        errors=(403, 404),
+    )
     async def download_material(call: ApiCall) -> web.StreamResponse:
         """Only the court and the mediator handling the case."""
         case = await _case(call)
@@ -320,7 +491,7 @@ def register(api: ApiRouter) -> None:  # noqa: C901 - one place that lists the c
 
 def material_response(call: ApiCall, material: Material) -> web.FileResponse:
     path = call.services.files.path(material.storage_key)
-    response = web.FileResponse(
+    return web.FileResponse(
         path,
         headers={
             "Content-Type": material.content_type,
@@ -330,4 +501,3 @@ def material_response(call: ApiCall, material: Material) -> web.FileResponse:
             "X-Content-SHA256": material.sha256,
         },
     )
-    return response

@@ -51,8 +51,14 @@ def register(api: ApiRouter) -> None:
             mediator_id=p.mediator_id,
         )
 
-    @api.route("GET", "/calendar", summary="Working days (statutory holidays and make-up workdays)",
-               tags=["meta"], query=CalendarQuery, response=list[CalendarDay])
+    @api.route(
+        "GET",
+        "/calendar",
+        summary="Working days (statutory holidays and make-up workdays)",
+        tags=["meta"],
+        query=CalendarQuery,
+        response=list[CalendarDay],
+    )
     async def calendar(call: ApiCall) -> list[CalendarDay]:
         """The calendar used for the 2- and 3-working-day limits and CPL 85 period ends."""
         query = call.query_as(CalendarQuery)
@@ -61,4 +67,7 @@ def register(api: ApiRouter) -> None:
         if start.year < 1990 or start.year > 2200:
             raise InvalidInput("date out of range", field="from")
         days = [start + timedelta(days=i) for i in range(query.days)]
-        return [CalendarDay(date=d, working_day=cal.is_working_day(d), covered=cal.is_covered(d.year)) for d in days]
+        return [
+            CalendarDay(date=d, working_day=cal.is_working_day(d), covered=cal.is_covered(d.year))
+            for d in days
+        ]

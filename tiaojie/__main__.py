@@ -1,0 +1,5 @@
+import sys
+
+from tiaojie.cli import main
+
+sys.exit(main())

@@ -1,0 +1,333 @@
+"""The ``tiaojie`` command line: serve, migrate, demo, and administration of courts, organisations,
+users and API keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import secrets
+import signal
+import ssl
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from accounts.principal import Role
+from tiaojie import __version__
+from tiaojie.clock import SystemClock
+from tiaojie.errors import TiaojieError
+from tiaojie.logs import configure_logging
+from tiaojie.settings import Settings, load_settings
+
+__all__ = ["main"]
+
+Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+
+
+def _db(settings: Settings) -> Any:
+    from store.database import Database
+
+    return Database(settings.effective_database_url)
+
+
+async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from web.app import create_app
+
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    ssl_context = None
+    if settings.tls_cert:
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
+    await site.start()
+    bound = runner.addresses[0][1] if runner.addresses else port
+    scheme = "https" if ssl_context else "http"
+    shown_host = f"[{host}]" if ":" in host else host
+    print(
+        f"tiaojie {__version__} serving on {scheme}://{shown_host}:{bound}/"
+        f" (database: {_safe_url(settings)})",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("shutting down", flush=True)
+    await runner.cleanup()
+    return 0
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.effective_database_url).render_as_string(hide_password=True)
+
+
+async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from store.migrate import current_revision, upgrade
+
+    db = _db(settings)
+    try:
+        before = await current_revision(db)
+        await upgrade(db, args.revision)
+        after = await current_revision(db)
+    finally:
+        await db.dispose()
+    print(f"database {_safe_url(settings)}: {before or 'empty'} -> {after}")
+    return 0
+
+
+async def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
+    from web.app import sweep_once
+    from web.services import Services
+
+    services = Services.build(settings, SystemClock())
+    try:
+        expired = await sweep_once(services)
+    finally:
+        await services.db.dispose()
+    print(f"{len(expired)} assignment(s) lapsed")
+    return 0
+
+
+async def _in_session(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    from store.migrate import upgrade
+
+    db = _db(settings)
+    try:
+        await upgrade(db)
+        async with db.session() as session:
+            return await work(session)
+    finally:
+        await db.dispose()
+
+
+async def cmd_court_create(settings: Settings, args: argparse.Namespace) -> int:
+    from accounts.service import create_court
+
+    court = await _in_session(
+        settings,
+        lambda s: create_court(
+            s, name=args.name, code=args.code, level=args.level, region=args.region, now=SystemClock().now()
+        ),
+    )
+    _out(args, {"id": court.id, "name": court.name, "code": court.code}, f"court {court.id} {court.name}")
+    return 0
+
+
+async def cmd_org_create(settings: Settings, args: argparse.Namespace) -> int:
+    from accounts.service import create_organisation
+
+    org = await _in_session(
+        settings,
+        lambda s: create_organisation(
+            s,
+            name=args.name,
+            kind=args.kind,
+            parent_id=args.parent,
+            credit_code=args.credit_code,
+            now=SystemClock().now(),
+        ),
+    )
+    _out(args, {"id": org.id, "name": org.name, "kind": org.kind}, f"organisation {org.id} {org.name}")
+    return 0
+
+
+async def cmd_user_create(settings: Settings, args: argparse.Namespace) -> int:
+    from accounts.service import create_user
+
+    password = args.password
+    generated = False
+    if password is None:
+        if sys.stdin.isatty():
+            password = getpass.getpass("password (at least 10 characters): ")
+        else:
+            password = secrets.token_urlsafe(12)
+            generated = True
+    user = await _in_session(
+        settings,
+        lambda s: create_user(
+            s,
+            username=args.username,
+            display_name=args.name or args.username,
+            password=password,
+            role=Role(args.role),
+            court_id=args.court,
+            organisation_id=args.org,
+            mediator_id=args.mediator,
+            language=args.language,
+            now=SystemClock().now(),
+        ),
+    )
+    data = {"id": user.id, "username": user.username, "role": user.role}
+    if generated:
+        data["password"] = password
+    _out(args, data, f"user {user.id} {user.username}" + (f" password: {password}" if generated else ""))
+    return 0
+
+
+async def cmd_apikey_create(settings: Settings, args: argparse.Namespace) -> int:
+    from accounts.service import create_api_key
+
+    issued = await _in_session(
+        settings,
+        lambda s: create_api_key(
+            s,
+            name=args.name,
+            court_id=args.court,
+            organisation_id=args.org,
+            created_by="command line",
+            now=SystemClock().now(),
+        ),
+    )
+    _out(
+        args,
+        {"id": issued.key.id, "token": issued.token},
+        f"API key {issued.key.id}\ntoken (shown once): {issued.token}",
+    )
+    return 0
+
+
+async def cmd_apikey_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from accounts.service import revoke_api_key
+
+    await _in_session(settings, lambda s: revoke_api_key(s, args.key_id, now=SystemClock().now()))
+    print(f"API key {args.key_id} revoked (processes that cached it stop accepting it within 30 s)")
+    return 0
+
+
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from tiaojie.demo import create_demo
+
+    db = _db(settings)
+    try:
+        info = await create_demo(db, settings, SystemClock())
+    finally:
+        await db.dispose()
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    base = info["base_url"]
+    print(f"""tiaojie demo data created (database: {_safe_url(settings)})
+
+Start the service:      tiaojie serve       (or ./scripts/serve)
+Console (mediator):     {base}/console/login
+  mediator   {info["logins"]["mediator"]["username"]} / {info["logins"]["mediator"]["password"]}
+  court      {info["logins"]["court"]["username"]} / {info["logins"]["court"]["password"]}
+  union      {info["logins"]["union"]["username"]} / {info["logins"]["union"]["password"]}
+API documentation:      {base}/api/v1/docs   (OpenAPI: {base}/api/v1/openapi.json)
+Court API key:          {info["api_keys"]["court"]}
+Union API key:          {info["api_keys"]["union"]}
+Demo case:              {info["case"]["case_number"]}  id {info["case"]["id"]}
+                        (assigned to the mediator, waiting for acceptance)
+
+Try:  curl -H 'Authorization: Bearer {info["api_keys"]["court"]}' {base}/api/v1/cases/{info["case"]["id"]}
+""")
+    return 0
+
+
+def _out(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(json.dumps(data, ensure_ascii=False) if getattr(args, "json", False) else text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tiaojie", description="Court–union online mediation of labor disputes."
+    )
+    parser.add_argument("--version", action="version", version=f"tiaojie {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the service (migrates the database first)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date")
+    p.add_argument("--revision", default="head")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser(
+        "demo", help="create a demo court, union, mediator and case, and print how to try them"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "sweep", help="lapse assignments not accepted in time (the server does this by itself)"
+    )
+    p.set_defaults(func=cmd_sweep)
+
+    court = sub.add_parser("court", help="courts").add_subparsers(dest="action", required=True)
+    p = court.add_parser("create")
+    p.add_argument("--name", required=True)
+    p.add_argument("--code", required=True, help="court code, e.g. 豫0802")
+    p.add_argument("--level", choices=["basic", "intermediate", "high"], default="basic")
+    p.add_argument("--region")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_court_create)
+
+    org = sub.add_parser("org", help="trade unions and mediation organisations").add_subparsers(
+        dest="action", required=True
+    )
+    p = org.add_parser("create")
+    p.add_argument("--name", required=True)
+    p.add_argument("--kind", choices=["union", "mediation_org"], default="union")
+    p.add_argument("--parent", help="parent organisation id")
+    p.add_argument("--credit-code")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_org_create)
+
+    user = sub.add_parser("user", help="console users").add_subparsers(dest="action", required=True)
+    p = user.add_parser("create")
+    p.add_argument("--username", required=True)
+    p.add_argument("--name")
+    p.add_argument("--role", choices=[r.value for r in Role], required=True)
+    p.add_argument("--court")
+    p.add_argument("--org")
+    p.add_argument("--mediator")
+    p.add_argument("--language", default="zh-CN", choices=["zh-CN", "en"])
+    p.add_argument("--password", help="default: asked for, or generated and printed when not on a terminal")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_user_create)
+
+    key = sub.add_parser("apikey", help="API keys of court and union systems").add_subparsers(
+        dest="action", required=True
+    )
+    p = key.add_parser("create")
+    p.add_argument("--name", required=True)
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--court")
+    scope.add_argument("--org")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_apikey_create)
+    p = key.add_parser("revoke")
+    p.add_argument("key_id")
+    p.set_defaults(func=cmd_apikey_revoke)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        result: int = asyncio.run(args.func(settings, args))
+        return result
+    except TiaojieError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
