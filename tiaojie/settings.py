@@ -63,7 +63,7 @@ class Settings(BaseModel):
     )
     secret_key: str | None = Field(
         None,
-        description="Signs session cookies and join tokens. Required in production; the embedded default "
+        description="The signing secret (join links). Set it in production; the embedded default "
         "generates one into data_dir/secret_key.",
         min_length=32,
     )
