@@ -85,6 +85,7 @@ def test_serve_migrates_an_empty_database_and_answers(data_dir: Path) -> None:
     )
     try:
         assert process.stdout is not None
+        assert process.stderr is not None
         line = process.stdout.readline()
         assert "serving on http://127.0.0.1:" in line, (line, process.stderr.read() if process.poll() else "")
         base = line.split("serving on ")[1].split()[0].rstrip("/")
