@@ -21,6 +21,7 @@ class PrincipalKind(StrEnum):
     COURT = "court"  # a court's system or a court user
     UNION = "union"  # a union's system or a union user (an organisation and everything under it)
     MEDIATOR = "mediator"
+    OPERATOR = "operator"  # a sysadmin in the console: runs the service, sees no case or roster data
     SYSTEM = "system"  # the service itself (deadline sweeper) or an operator on the command line
 
 

@@ -259,7 +259,7 @@ async def principal_for_user(
 ) -> Principal:
     role = Role(user.role)
     base = Principal(
-        kind=PrincipalKind.SYSTEM,
+        kind=PrincipalKind.OPERATOR,
         id=user.id,
         label=f"{user.display_name} ({user.username})",
         auth_method=AuthMethod.PASSWORD_SESSION,
@@ -309,21 +309,24 @@ async def login(
     lockout: timedelta,
     ip: str | None = None,
     user_agent: str | None = None,
-) -> LoginResult:
+) -> LoginResult | Unauthenticated:
+    """A new console session, or the refusal to raise *after* the caller commits (a wrong password is
+    counted, and the count must survive the refusal)."""
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
         verify_password(_DUMMY_HASH, password)  # same cost whether or not the user exists
-        raise Unauthenticated("wrong username or password", code="invalid_credentials")
+        return Unauthenticated("wrong username or password", code="invalid_credentials")
     if not user.is_active:
-        raise Unauthenticated("wrong username or password", code="invalid_credentials")
+        return Unauthenticated("wrong username or password", code="invalid_credentials")
     if user.locked_until is not None and user.locked_until > now:
-        raise Unauthenticated("too many failed logins; try again later", code="account_locked")
+        return Unauthenticated("too many failed logins; try again later", code="account_locked")
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= max_failures:
             user.locked_until = now + lockout
             user.failed_logins = 0
-        raise Unauthenticated("wrong username or password", code="invalid_credentials")
+            return Unauthenticated("too many failed logins; try again later", code="account_locked")
+        return Unauthenticated("wrong username or password", code="invalid_credentials")
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

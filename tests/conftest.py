@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -40,6 +41,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Real argon2id with the smallest parameters: hashing at production cost (64 MiB, 3 passes) for every
+    user of every test would dominate the suite's time. Production parameters are argon2-cffi's defaults."""
+    import accounts.service
+
+    original = accounts.service._hasher
+    accounts.service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts.service._hasher = original
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from accounts.service import login, logout
-from tiaojie.errors import InvalidInput
+from tiaojie.errors import InvalidInput, Unauthenticated
 from web.auth import SESSION_COOKIE, authenticate_cookie, client_ip
 from web.services import SERVICES, Services
 
@@ -48,7 +48,9 @@ async def do_login(request: web.Request, data: LoginIn) -> tuple[str, str, str]:
             ip=client_ip(request),
             user_agent=request.headers.get("User-Agent"),
         )
-        return result.token, result.csrf_token, result.user.language
+    if isinstance(result, Unauthenticated):
+        raise result
+    return result.token, result.csrf_token, result.user.language
 
 
 async def session_login(request: web.Request) -> web.Response:

@@ -1,4 +1,15 @@
-"""The web console for mediators, court and union users (zh-CN first, English second)."""
+"""The web console for mediators, court and union users (zh-CN first, English second).
+
+Server-rendered pages (jinja2, ``web/templates/console/``) with styles and a small script from
+``web/static/``; no CDN, no external fonts. Modules:
+
+- :mod:`~web.console.views` — the routes;
+- :mod:`~web.console.login` — log in (with a login-CSRF token, :mod:`~web.console.login_token`) and out;
+- :mod:`~web.console.inbox` — the user's cases by section;
+- :mod:`~web.console.case_page` — one case and the forms to act on it;
+- :mod:`~web.console.pages` — rendering, language, error pages;
+- :mod:`~web.console.i18n` — every string in both languages.
+"""
 
 from __future__ import annotations
 

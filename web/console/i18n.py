@@ -1,0 +1,466 @@
+"""The console's words in Simplified Chinese (first) and English (second), and how to format dates and money.
+
+Every string a console page shows goes through :func:`translate` with a key of :data:`MESSAGES`; each key has
+both languages with the same ``{placeholders}``. Vocabulary that the domain already labels (causes, party
+roles, OMR 25 reasons, ID types) is taken from the domain modules, not repeated here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Final
+
+from cases.deadlines import SHANGHAI
+from cases.identity import ID_TYPE_LABELS_EN, ID_TYPE_LABELS_ZH, IdType
+from cases.lifecycle import REASON_LABELS_EN, REASON_LABELS_ZH, TerminationReason
+from cases.vocab import label as vocab_label
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "MESSAGES",
+    "days_left",
+    "format_amount",
+    "format_date",
+    "format_datetime",
+    "id_type_label",
+    "normalise_language",
+    "reason_label",
+    "translate",
+    "vocabulary",
+]
+
+ZH: Final = "zh-CN"
+EN: Final = "en"
+DEFAULT_LANGUAGE: Final = ZH
+LANGUAGES: Final = (ZH, EN)
+
+
+def normalise_language(value: str | None) -> str | None:
+    """``zh-CN`` or ``en`` for a recognised language tag (``zh``, ``zh-cn``, ``en-US`` …), else None."""
+    if not value:
+        return None
+    tag = value.strip().lower().replace("_", "-")
+    if tag in ("zh", "zh-cn", "zh-hans", "zh-hans-cn"):
+        return ZH
+    if tag == "en" or tag.startswith("en-"):
+        return EN
+    return None
+
+
+def _m(zh: str, en: str) -> Mapping[str, str]:
+    return MappingProxyType({ZH: zh, EN: en})
+
+
+MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        # --- frame ------------------------------------------------------------------------------------
+        "app.name": _m("劳动争议在线诉调对接平台", "Labor Dispute Online Mediation"),
+        "app.short": _m("诉调对接", "Court–Union Mediation"),
+        "app.skip": _m("跳到正文", "Skip to content"),
+        "nav.inbox": _m("案件待办", "Case inbox"),
+        "nav.logout": _m("退出登录", "Log out"),
+        "nav.language": _m("语言", "Language"),
+        "nav.signed_in_as": _m("当前用户", "Signed in as"),
+        "lang.zh-CN": _m("中文", "中文"),
+        "lang.en": _m("English", "English"),
+        "kind.court": _m("法院", "Court"),
+        "kind.union": _m("工会", "Trade union"),
+        "kind.mediator": _m("调解员", "Mediator"),
+        "kind.system": _m("系统", "System"),
+        "footer.confidential": _m(
+            "调解过程及调解协议内容依法保密，请勿截屏、录制或外传。",
+            "Mediation proceedings and agreements are confidential: do not capture, record or share them.",
+        ),
+        # --- login ------------------------------------------------------------------------------------
+        "login.title": _m("登录", "Log in"),
+        "login.lead": _m(
+            "供人民法院、工会及特邀调解员使用。", "For people's courts, trade unions and roster mediators."
+        ),
+        "login.username": _m("用户名", "Username"),
+        "login.password": _m("密码", "Password"),
+        "login.submit": _m("登录", "Log in"),
+        "login.required": _m("请输入用户名和密码。", "Enter your username and password."),
+        "login.invalid": _m("用户名或密码错误。", "Wrong username or password."),
+        "login.locked": _m(
+            "登录失败次数过多，账号已暂时锁定，请 {minutes} 分钟后再试。",
+            "Too many failed logins: the account is locked for now. Try again in {minutes} minutes.",
+        ),
+        "login.expired": _m(
+            "登录页面已过期，请重新输入用户名和密码后登录。",
+            "The login page expired. Enter your username and password again.",
+        ),
+        "login.logged_out": _m("您已安全退出。", "You have logged out."),
+        "login.session_expired": _m("请先登录。", "Please log in first."),
+        # --- inbox ------------------------------------------------------------------------------------
+        "inbox.title": _m("案件待办", "Case inbox"),
+        "inbox.to_accept": _m("待接受", "To accept"),
+        "inbox.to_accept.help": _m(
+            "已指派、等待调解组织或调解员接受的案件（应在 3 个工作日内接受或书面说明理由拒绝）。",
+            "Assigned cases waiting to be accepted (accept, or decline in writing, within 3 working days).",
+        ),
+        "inbox.unassigned": _m("待指派", "To assign"),
+        "inbox.unassigned.help": _m(
+            "尚未指派调解员、被拒绝或需更换调解员的案件。",
+            "Cases without a mediator: new, declined, or waiting for a change of mediator.",
+        ),
+        "inbox.active": _m("进行中", "Active"),
+        "inbox.active.help": _m(
+            "已接受的案件，调解期限自接受之日起算。",
+            "Accepted cases; the mediation period runs from acceptance.",
+        ),
+        "inbox.closed": _m("近期结案", "Recently closed"),
+        "inbox.closed.help": _m("最近 {days} 日内结案的案件。", "Cases closed in the last {days} days."),
+        "inbox.empty": _m("暂无案件。", "No cases."),
+        "inbox.truncated": _m("仅显示前 {count} 件。", "Only the first {count} are shown."),
+        "inbox.count": _m("{count} 件", "{count}"),
+        "inbox.summary.overdue": _m("已逾期", "Overdue"),
+        "inbox.summary.due_today": _m("今日到期", "Due today"),
+        "inbox.summary.due_soon": _m("即将到期", "Due soon"),
+        "col.case_number": _m("案号", "Case number"),
+        "col.parties": _m("当事人", "Parties"),
+        "col.cause": _m("案由", "Cause"),
+        "col.kind": _m("类型", "Type"),
+        "col.state": _m("状态", "Status"),
+        "col.mediator": _m("调解员", "Mediator"),
+        "col.acceptance_due": _m("接受期限", "Accept by"),
+        "col.last_day": _m("调解期限", "Last day"),
+        "col.closed_at": _m("结案日期", "Closed on"),
+        "col.outcome": _m("结果", "Outcome"),
+        "col.created_at": _m("收案日期", "Received"),
+        "parties.versus": _m("{applicants} 与 {respondents}", "{applicants} v. {respondents}"),
+        "parties.separator": _m("、", ", "),
+        # --- deadlines --------------------------------------------------------------------------------
+        "deadline.on_track": _m("期限内", "On track"),
+        "deadline.due_soon": _m("即将到期", "Due soon"),
+        "deadline.due_today": _m("今日到期", "Due today"),
+        "deadline.overdue": _m("已逾期", "Overdue"),
+        "deadline.paused": _m("期限中止", "Paused"),
+        "deadline.days_left": _m("剩 {days} 天", "{days} days left"),
+        "deadline.one_day_left": _m("剩 1 天", "1 day left"),
+        "deadline.days_overdue": _m("逾期 {days} 天", "{days} days overdue"),
+        "deadline.one_day_overdue": _m("逾期 1 天", "1 day overdue"),
+        "deadline.title": _m("期限", "Time limits"),
+        "deadline.acceptance_due": _m("接受期限（3 个工作日）", "Accept by (3 working days)"),
+        "deadline.last_day": _m("调解期限届满日", "Last day of the mediation period"),
+        "deadline.base_days": _m("调解期限", "Mediation period"),
+        "deadline.days": _m("{days} 日", "{days} days"),
+        "deadline.extension_days": _m("已延长", "Extended by"),
+        "deadline.paused_days": _m("扣除中止期间", "Excluded (paused)"),
+        "deadline.paused_now": _m(
+            "案件中止中，期限暂停计算。", "The case is suspended; the period is not running."
+        ),
+        "deadline.not_started": _m(
+            "调解期限自调解员接受之日起算。", "The mediation period starts when the mediator accepts."
+        ),
+        "deadline.jc_last_day": _m("申请司法确认截止日", "Last day to apply for judicial confirmation"),
+        # --- case page --------------------------------------------------------------------------------
+        "case.back": _m("返回待办", "Back to the inbox"),
+        "case.facts": _m("案件信息", "Case"),
+        "case.case_number": _m("案号", "Case number"),
+        "case.kind": _m("调解类型", "Kind"),
+        "case.instance": _m("审级", "Instance"),
+        "case.procedure": _m("程序", "Procedure"),
+        "case.cause": _m("案由", "Cause of action"),
+        "case.claims": _m("诉讼请求 / 申请事项", "Claims"),
+        "case.summary": _m("纠纷概要", "Summary"),
+        "case.amount": _m("标的额", "Amount"),
+        "case.arbitration_award": _m("劳动仲裁裁决书", "Arbitration award"),
+        "case.judge": _m("承办法官", "Judge"),
+        "case.clerk": _m("书记员", "Clerk"),
+        "case.court": _m("委派/委托法院", "Court"),
+        "case.created_at": _m("收案时间", "Received"),
+        "case.accepted_at": _m("接受时间", "Accepted"),
+        "case.closed_at": _m("结案时间", "Closed"),
+        "case.state": _m("案件状态", "Status"),
+        "case.outcome": _m("调解结果", "Outcome"),
+        "case.termination_reason": _m("结案原因（在线调解规则第二十五条）", "Reason (OMR 25)"),
+        "case.termination_note": _m("结案说明", "Note"),
+        "case.offline_agreement": _m("线下调解协议（申请司法确认）", "Offline agreement (for confirmation)"),
+        "case.none": _m("—", "—"),
+        "parties.title": _m("当事人", "Parties"),
+        "parties.masked": _m(
+            "为保护个人信息，证件号码、电话和地址已部分隐去。",
+            "ID numbers, phones and addresses are partly hidden to protect personal data.",
+        ),
+        "parties.side": _m("诉讼地位", "Side"),
+        "parties.role": _m("身份", "Role"),
+        "parties.name": _m("姓名/名称", "Name"),
+        "parties.id": _m("证件", "ID"),
+        "parties.phone": _m("电话", "Phone"),
+        "parties.service_address": _m("电子送达地址", "Electronic service address"),
+        "parties.address": _m("地址", "Address"),
+        "parties.represents": _m("代理/代表", "Acts for"),
+        "parties.authorisation": _m("授权范围", "Authority"),
+        "assignment.title": _m("指派情况", "Assignment"),
+        "assignment.none": _m("目前没有指派调解员。", "No mediator is assigned at present."),
+        "assignment.mediator": _m("调解员", "Mediator"),
+        "assignment.organisation": _m("调解组织", "Organisation"),
+        "assignment.method": _m("确定方式", "Method"),
+        "assignment.status": _m("答复情况", "Answer"),
+        "assignment.assigned_at": _m("指派时间", "Assigned"),
+        "assignment.assigned_by": _m("指派人", "Assigned by"),
+        "assignment.responded_at": _m("答复时间", "Answered"),
+        "assignment.decline_reason": _m("拒绝理由", "Reason for declining"),
+        "materials.title": _m("案件材料", "Materials"),
+        "materials.empty": _m("暂无材料。", "No materials."),
+        "materials.no_access": _m(
+            "案件材料仅限承办法院和承办调解员查阅。",
+            "Only the court and the mediator handling the case may read its materials.",
+        ),
+        "materials.download": _m("下载", "Download"),
+        "materials.size_kb": _m("{size} KB", "{size} KB"),
+        "materials.uploaded": _m("{who} 于 {at} 上传", "Uploaded by {who} on {at}"),
+        "audit.title": _m("操作记录", "Audit trail"),
+        "audit.empty": _m("暂无记录。", "No entries."),
+        "audit.at": _m("时间", "Time"),
+        "audit.actor": _m("操作人", "By"),
+        "audit.action": _m("操作", "Action"),
+        "audit.change": _m("状态变化", "Status change"),
+        "audit.reason": _m("理由/说明", "Reason or note"),
+        "audit.reason_with_note": _m("{reason}：{note}", "{reason}: {note}"),
+        # --- actions ----------------------------------------------------------------------------------
+        "actions.title": _m("办理", "Actions"),
+        "actions.none": _m("当前没有可办理的操作。", "Nothing for you to do on this case now."),
+        "actions.accept": _m("接受指派", "Accept the assignment"),
+        "actions.accept.note": _m("备注（选填）", "Note (optional)"),
+        "actions.accept.submit": _m("接受", "Accept"),
+        "actions.decline": _m("拒绝指派", "Decline the assignment"),
+        "actions.decline.reason": _m("拒绝理由（必填）", "Reason (required)"),
+        "actions.decline.help": _m(
+            "拒绝须书面说明理由，案件将退回法院另行指派。",
+            "Give your reasons in writing; the case goes back to the court for reassignment.",
+        ),
+        "actions.decline.submit": _m("拒绝", "Decline"),
+        "actions.decline.confirm": _m("确定拒绝该案件的指派吗？", "Decline this assignment?"),
+        "actions.begin": _m("开始调解", "Begin mediation"),
+        "actions.begin.help": _m(
+            "开始调解前，请核实各方身份并告知虚假调解的法律后果。",
+            "Before you begin, verify every participant's identity and warn of the consequences of false "
+            "mediation.",
+        ),
+        "actions.begin.submit": _m("开始调解", "Begin"),
+        "actions.suspend": _m("中止调解", "Suspend"),
+        "actions.suspend.kind": _m("中止事由", "Ground"),
+        "actions.suspend.reason": _m("说明（必填）", "Explanation (required)"),
+        "actions.suspend.help": _m("中止期间不计入调解期限。", "Time suspended is excluded from the period."),
+        "actions.suspend.submit": _m("中止", "Suspend"),
+        "actions.resume": _m("恢复调解", "Resume"),
+        "actions.resume.note": _m("备注（选填）", "Note (optional)"),
+        "actions.resume.submit": _m("恢复", "Resume"),
+        "actions.terminate": _m("终止调解", "Terminate the mediation"),
+        "actions.terminate.reason": _m("终止原因（必选）", "Reason (required)"),
+        "actions.terminate.choose": _m("请选择……", "Choose…"),
+        "actions.terminate.note": _m("情况说明", "Account of the mediation"),
+        "actions.terminate.help": _m(
+            "终止后结果将反馈法院，请说明调解经过、未成原因及其他需要法院了解的情况。",
+            "The result goes back to the court: describe the course of the mediation, why it failed, and "
+            "anything else the court should know.",
+        ),
+        "actions.terminate.submit": _m("终止调解", "Terminate"),
+        "actions.terminate.confirm": _m(
+            "终止后不可撤销，确定终止调解吗？", "Terminating cannot be undone. Terminate the mediation?"
+        ),
+        "done.accept": _m(
+            "已接受指派，调解期限开始计算。", "Assignment accepted; the mediation period has started."
+        ),
+        "done.decline": _m(
+            "已拒绝指派，案件已退回法院。", "Assignment declined; the case went back to the court."
+        ),
+        "done.begin_mediation": _m("已开始调解。", "Mediation has begun."),
+        "done.suspend": _m("调解已中止，期限暂停计算。", "The mediation is suspended; the period is paused."),
+        "done.resume": _m("调解已恢复。", "The mediation has resumed."),
+        "done.terminate": _m(
+            "调解已终止，结果将反馈法院。", "The mediation was terminated; the court is told."
+        ),
+        # --- errors -----------------------------------------------------------------------------------
+        "error.title": _m("无法完成操作", "The action could not be completed"),
+        "error.code": _m("错误代码：{code}", "Error code: {code}"),
+        "error.ref": _m("参考编号：{ref}", "Reference: {ref}"),
+        "error.back": _m("返回待办", "Back to the inbox"),
+        "error.400": _m("请求无效。", "The request is not valid."),
+        "error.403": _m("您无权执行此操作。", "You may not do this."),
+        "error.404": _m("案件不存在，或您无权查看。", "The case does not exist, or you may not see it."),
+        "error.404.page": _m("页面不存在。", "This page does not exist."),
+        "error.405": _m("不支持此请求方式。", "This method is not allowed here."),
+        "error.409": _m(
+            "案件状态已变化，此操作无法进行。请刷新页面后查看。",
+            "The case has changed and this action is no longer possible. Reload the page.",
+        ),
+        "error.413": _m("提交的内容过大。", "The request is too large."),
+        "error.422": _m("提交的内容有误，请检查后重试。", "Please check what you entered and try again."),
+        "error.429": _m("操作过于频繁，请稍后再试。", "Too many requests; try again later."),
+        "error.500": _m(
+            "系统内部错误，请稍后再试；如持续出现，请将参考编号告知技术支持。",
+            "Internal error. Try again later; if it persists, give the reference to support.",
+        ),
+        "error.csrf": _m(
+            "页面已过期或请求来源无法验证，请刷新页面后重新提交。",
+            "The page expired or the request could not be verified. Reload the page and submit again.",
+        ),
+        "error.illegal_transition": _m(
+            "案件当前状态为“{state}”，不能进行此操作。请刷新页面后查看。",
+            "The case is now “{state}”, which does not allow this action. Reload the page.",
+        ),
+        "error.no_pending_assignment": _m(
+            "该案件目前没有等待答复的指派。", "The case has no assignment waiting for an answer."
+        ),
+        "error.invalid_reason": _m(
+            "所选原因不适用于当前案件。", "The reason chosen does not apply to this case at present."
+        ),
+        "error.concurrent_update": _m(
+            "案件刚被他人修改，请刷新页面后重试。",
+            "Someone else just changed the case. Reload and try again.",
+        ),
+        "error.field.reason.decline": _m("请填写拒绝理由。", "Give a reason for declining."),
+        "error.field.reason.terminate": _m("请选择终止调解的原因。", "Choose a reason for terminating."),
+        "error.field.reason.suspend": _m("请填写中止的说明。", "Explain why the mediation is suspended."),
+        "error.field.kind.suspend": _m("请选择中止事由。", "Choose a ground for the suspension."),
+        "error.field.too_long": _m("填写的内容过长。", "The text is too long."),
+        # --- case states ------------------------------------------------------------------------------
+        "state.created": _m("待指派", "Awaiting assignment"),
+        "state.assigned": _m("待接受", "Awaiting acceptance"),
+        "state.awaiting_reassignment": _m("待重新指派", "Awaiting reassignment"),
+        "state.accepted": _m("已接受", "Accepted"),
+        "state.in_mediation": _m("调解中", "In mediation"),
+        "state.suspended": _m("已中止", "Suspended"),
+        "state.extended": _m("延期调解中", "In mediation (extended)"),
+        "state.mediator_change": _m("更换调解员中", "Changing mediator"),
+        "state.awaiting_signatures": _m("待签署协议", "Awaiting signatures"),
+        "state.agreed": _m("调解成功", "Agreement reached"),
+        "state.terminated": _m("调解终止", "Terminated"),
+        "state.reported": _m("已反馈法院", "Reported to the court"),
+        "state.acknowledged": _m("法院已确认收悉", "Acknowledged by the court"),
+        "state.jc_applied": _m("已申请司法确认", "Judicial confirmation applied for"),
+        "state.jc_confirmed": _m("司法确认有效", "Judicially confirmed"),
+        "state.jc_rejected": _m("司法确认驳回", "Judicial confirmation rejected"),
+        "state.jc_withdrawn": _m("司法确认申请撤回", "Judicial confirmation withdrawn"),
+        "state.mediation_doc_requested": _m("已申请出具调解书", "Mediation document requested"),
+        "state.suit_withdrawn": _m("原告已撤诉", "Suit withdrawn"),
+        "state.offline_agreement_uploaded": _m("线下协议已上传", "Offline agreement uploaded"),
+        # --- outcomes ---------------------------------------------------------------------------------
+        "outcome.full": _m("全部达成协议", "Full agreement"),
+        "outcome.partial": _m("部分达成协议", "Partial agreement"),
+        "outcome.failed": _m("调解不成", "No agreement"),
+        # --- audit actions ----------------------------------------------------------------------------
+        "event.create": _m("创建案件", "Case created"),
+        "event.assign": _m("指派调解员", "Mediator assigned"),
+        "event.decline": _m("拒绝指派", "Assignment declined"),
+        "event.acceptance_timeout": _m("逾期未接受", "Not accepted in time"),
+        "event.accept": _m("接受指派", "Assignment accepted"),
+        "event.begin_mediation": _m("开始调解", "Mediation begun"),
+        "event.suspend": _m("中止调解", "Suspended"),
+        "event.resume": _m("恢复调解", "Resumed"),
+        "event.extend": _m("延长调解期限", "Period extended"),
+        "event.change_mediator": _m("更换调解员", "Mediator changed"),
+        "event.request_signatures": _m("发起协议签署", "Signatures requested"),
+        "event.return_to_mediation": _m("退回调解", "Returned to mediation"),
+        "event.signatures_complete": _m("协议签署完成", "Agreement signed"),
+        "event.refuse_to_sign": _m("当事人拒绝签署", "A party refused to sign"),
+        "event.terminate": _m("终止调解", "Terminated"),
+        "event.report": _m("反馈法院", "Reported to the court"),
+        "event.acknowledge": _m("法院确认收悉", "Acknowledged by the court"),
+        "event.apply_jc": _m("申请司法确认", "Applied for judicial confirmation"),
+        "event.confirm_jc": _m("司法确认", "Judicially confirmed"),
+        "event.reject_jc": _m("驳回司法确认申请", "Judicial confirmation rejected"),
+        "event.withdraw_jc": _m("撤回司法确认申请", "Judicial confirmation withdrawn"),
+        "event.request_mediation_doc": _m("申请出具调解书", "Mediation document requested"),
+        "event.withdraw_suit": _m("撤诉", "Suit withdrawn"),
+        "event.upload_material": _m("上传材料", "Material uploaded"),
+        "event.disclose": _m("披露利益冲突", "Conflict disclosed"),
+        "event.disclosure_consent": _m("当事人同意继续调解", "Party consented after disclosure"),
+        "event.disclosure_objection": _m("当事人不同意继续调解", "Party objected after disclosure"),
+        "event.request_recusal": _m("申请回避", "Recusal requested"),
+        "event.request_change": _m("申请更换调解员", "Change of mediator requested"),
+        "event.grant_change": _m("准许回避/更换", "Change granted"),
+        "event.refuse_change": _m("驳回回避/更换申请", "Change refused"),
+    }
+)
+
+
+def translate(language: str, key: str, /, **values: object) -> str:
+    """The message ``key`` in ``language`` with ``values`` filled in; an unknown key raises KeyError."""
+    entry = MESSAGES[key]
+    text = entry.get(language) or entry[DEFAULT_LANGUAGE]
+    return text.format(**values) if values else text
+
+
+def _english(language: str) -> bool:
+    return language == EN
+
+
+def vocabulary(language: str, value: str | None) -> str:
+    """A domain vocabulary value (cause, party role, kind, procedure …) in ``language``."""
+    if not value:
+        return translate(language, "case.none")
+    return vocab_label(value, language)
+
+
+def reason_label(language: str, value: str | None) -> str:
+    """An OMR 25 termination reason in the rule's wording."""
+    if not value:
+        return translate(language, "case.none")
+    try:
+        reason = TerminationReason(value)
+    except ValueError:
+        return value
+    return (REASON_LABELS_EN if _english(language) else REASON_LABELS_ZH)[reason]
+
+
+def id_type_label(language: str, value: str) -> str:
+    try:
+        kind = IdType(value)
+    except ValueError:
+        return value
+    return (ID_TYPE_LABELS_EN if _english(language) else ID_TYPE_LABELS_ZH)[kind]
+
+
+_WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def format_date(language: str, value: date | None, *, weekday: bool = False) -> str:
+    """``2026-03-05``, or with the weekday ``2026-03-05 周四`` / ``Thu 2026-03-05``."""
+    if value is None:
+        return translate(language, "case.none")
+    if isinstance(value, datetime):
+        value = value.astimezone(SHANGHAI).date()
+    text = value.isoformat()
+    if not weekday:
+        return text
+    if _english(language):
+        return f"{_WEEKDAYS_EN[value.weekday()]} {text}"
+    return f"{text} {_WEEKDAYS_ZH[value.weekday()]}"
+
+
+def format_datetime(language: str, value: datetime | None) -> str:
+    """Courts' local time (Asia/Shanghai), to the minute."""
+    if value is None:
+        return translate(language, "case.none")
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def days_left(language: str, due: date | None, today: date) -> str:
+    """``剩 3 天`` / ``今日到期`` / ``逾期 2 天`` for a last day seen from ``today``."""
+    if due is None:
+        return ""
+    days = (due - today).days
+    if days == 0:
+        return translate(language, "deadline.due_today")
+    if days == 1:
+        return translate(language, "deadline.one_day_left")
+    if days == -1:
+        return translate(language, "deadline.one_day_overdue")
+    if days > 0:
+        return translate(language, "deadline.days_left", days=days)
+    return translate(language, "deadline.days_overdue", days=-days)
+
+
+def format_amount(language: str, value: Decimal | None) -> str:
+    if value is None:
+        return translate(language, "case.none")
+    text = f"{value:,.2f}"
+    return f"CNY {text}" if _english(language) else f"{text} 元"
