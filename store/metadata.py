@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import accounts.tables
 import cases.tables
+import rooms.tables
 from store.base import Base
 
 __all__ = ["metadata"]
 
 metadata = Base.metadata
 
-_TABLE_MODULES = (accounts.tables, cases.tables)
+_TABLE_MODULES = (accounts.tables, cases.tables, rooms.tables)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from store.database import Database
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "upgrade"]
+__all__ = ["alembic_config", "current_revision", "downgrade", "head_revision", "upgrade"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -49,3 +49,15 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 
     async with db.engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to ``revision`` ("base" drops everything the migrations made)."""
+
+    def _downgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(_downgrade)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from store.migrate import head_revision
 from tiaojie.cli import main
 
 
@@ -34,7 +35,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 def test_migrate_then_demo_json(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "migrate")
     assert code == 0
-    assert "empty -> 0002" in out
+    assert f"empty -> {head_revision()}" in out
     code, out = run(capsys, "demo", "--json")
     assert code == 0
     info: dict[str, Any] = json.loads(out)

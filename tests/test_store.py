@@ -16,11 +16,18 @@ from sqlalchemy.exc import DBAPIError
 from store.database import Database
 from store.files import LocalFileStore
 from store.metadata import metadata
-from store.migrate import current_revision, head_revision
+from store.migrate import current_revision, downgrade, head_revision, upgrade
 from tiaojie.errors import NotFound, PayloadTooLarge
 
 
 async def test_database_is_at_head(db: Database) -> None:
+    assert await current_revision(db) == head_revision()
+
+
+async def test_migrations_go_down_and_up_again(db: Database) -> None:
+    await downgrade(db, "base")
+    assert await current_revision(db) is None
+    await upgrade(db)
     assert await current_revision(db) == head_revision()
 
 

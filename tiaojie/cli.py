@@ -90,7 +90,7 @@ async def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     from web.app import sweep_once
     from web.services import Services
 
-    services = Services.build(settings, SystemClock())
+    services = Services.build(settings.with_secret(), SystemClock())
     try:
         expired = await sweep_once(services)
     finally:

@@ -83,6 +83,12 @@ class Settings(BaseModel):
     sweep_interval_seconds: float = Field(300.0, gt=0)
     login_max_failures: int = Field(5, ge=1)
     login_lockout_minutes: int = Field(15, ge=1)
+    join_link_hours: int = Field(
+        24, ge=1, le=24 * 30, description="How long after a session's scheduled end its join links work."
+    )
+    notifier: Literal["log", "http"] = Field("log", description="How join links reach people: log or http.")
+    notifier_url: str | None = Field(None, description="The SMS gateway's URL (notifier=http).")
+    notifier_token: str | None = Field(None, description="Bearer token for the SMS gateway.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("material_types", mode="before")

@@ -191,6 +191,7 @@ def build_openapi(router: ApiRouter, *, server_url: str | None = None) -> dict[s
             {"name": "meta", "description": "The caller and the service"},
             {"name": "roster", "description": "Organisations, mediators and courts' rosters"},
             {"name": "cases", "description": "Mediation cases and their course"},
+            {"name": "sessions", "description": "Video sessions and personal join links"},
         ],
     }
     if server_url:

@@ -8,9 +8,12 @@ from aiohttp import web
 
 from cases.calendar import CalendarOverrides, WorkdayCalendar
 from cases.context import CaseEnv
+from rooms.notify import HttpGatewayNotifier, LogNotifier, Notifier
+from rooms.sessions import LinkPolicy
 from store.database import Database
 from store.files import LocalFileStore
 from tiaojie.clock import Clock
+from tiaojie.errors import InvalidInput
 from tiaojie.settings import Settings
 
 __all__ = ["SERVICES", "Services"]
@@ -24,6 +27,8 @@ class Services:
     calendar: WorkdayCalendar
     files: LocalFileStore
     cases: CaseEnv
+    notifier: Notifier
+    links: LinkPolicy
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Services:
@@ -40,8 +45,21 @@ class Services:
             max_upload_bytes=settings.max_upload_bytes,
             material_types=settings.material_types,
         )
+        notifier: Notifier
+        if settings.notifier == "http":
+            if not settings.notifier_url:
+                raise InvalidInput("TIAOJIE_NOTIFIER=http needs TIAOJIE_NOTIFIER_URL", field="notifier_url")
+            notifier = HttpGatewayNotifier(settings.notifier_url, settings.notifier_token)
+        else:
+            notifier = LogNotifier()
+        assert settings.secret_key is not None, "call Settings.with_secret() first"
+        links = LinkPolicy(
+            secret=settings.secret_key, base_url=settings.base_url(), hours_after_end=settings.join_link_hours
+        )
         return cls(
             settings=settings,
+            notifier=notifier,
+            links=links,
             db=db or Database(settings.effective_database_url),
             clock=clock,
             calendar=calendar,

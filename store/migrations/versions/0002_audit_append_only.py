@@ -7,7 +7,7 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
-from alembic import op
+from store.append_only import allow_changes, forbid_changes
 
 revision = "0002"
 down_revision = "0001"
@@ -16,32 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            """
-            CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION 'audit_events is append-only';
-            END;
-            $$
-            """
-        )
-        op.execute(
-            "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
-            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
-        )
-    else:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
-                "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
-            )
+    forbid_changes("audit_events")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER audit_events_append_only ON audit_events")
-        op.execute("DROP FUNCTION audit_events_append_only()")
-    else:
-        for verb in ("update", "delete"):
-            op.execute(f"DROP TRIGGER audit_events_no_{verb}")
+    allow_changes("audit_events")

@@ -1,0 +1,66 @@
+"""Sending join links to people: a notifier interface, a development log and an SMS-gateway adapter."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import aiohttp
+
+from tiaojie.errors import TiaojieError
+from tiaojie.masking import mask_phone
+
+__all__ = ["HttpGatewayNotifier", "LogNotifier", "Message", "Notifier", "NotifyFailed"]
+
+log = logging.getLogger(__name__)
+
+
+class NotifyFailed(TiaojieError):
+    code = "notify_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    phone: str
+    text: str
+    purpose: str  # join_link, one_time_code, ...
+
+
+class Notifier(Protocol):
+    async def send(self, message: Message) -> None: ...
+
+
+class LogNotifier:
+    """Development: writes the message to the log (the phone number masked) and keeps the last ones."""
+
+    def __init__(self, keep: int = 100) -> None:
+        self.sent: list[Message] = []
+        self._keep = keep
+
+    async def send(self, message: Message) -> None:
+        log.info("notify %s (%s): %s", mask_phone(message.phone), message.purpose, message.text)
+        self.sent = [*self.sent[-(self._keep - 1) :], message]
+
+
+class HttpGatewayNotifier:
+    """Production: POSTs ``{"phone", "text", "purpose"}`` as JSON to the court's or union's SMS gateway,
+    with a bearer token; any non-2xx answer or network failure raises NotifyFailed."""
+
+    def __init__(self, url: str, token: str | None, *, timeout: float = 10.0) -> None:
+        self.url = url
+        self.token = token
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, message: Message) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        body = {"phone": message.phone, "text": message.text, "purpose": message.purpose}
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=self.timeout) as client,
+                client.post(self.url, json=body, headers=headers) as response,
+            ):
+                if response.status >= 300:
+                    raise NotifyFailed(f"the SMS gateway answered {response.status}", status=response.status)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise NotifyFailed(f"the SMS gateway could not be reached: {exc.__class__.__name__}") from None

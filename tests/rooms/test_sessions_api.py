@@ -1,0 +1,185 @@
+"""Scheduling sessions and join links through the API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from rooms.notify import LogNotifier
+from rooms.sessions import resolve_join
+from tests.conftest import START, Api
+from tests.factories import PASSWORD, World, case_payload
+from tiaojie.clock import FrozenClock
+from tiaojie.errors import TiaojieError
+from web.services import Services
+
+Client = TestClient[Any, Any]
+
+
+async def mediator_headers(client: Client, username: str = "mediator1") -> dict[str, str]:
+    response = await client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
+    assert response.status == 200, await response.text()
+    return {"X-CSRF-Token": (await response.json())["csrf_token"]}
+
+
+async def accepted_case(api: Api, world: World) -> str:
+    case = await api.as_("court_a").post("/cases", json=case_payload(), expect=201)
+    await api.as_("court_a").post(
+        f"/cases/{case['id']}/assignment", json={"mediator_id": world.mediators["m1"]}, expect=200
+    )
+    await api.as_("org1").post(f"/cases/{case['id']}/accept", json={}, expect=200)
+    return str(case["id"])
+
+
+async def refusal(services: Services, token: str) -> str:
+    """The code with which the join token is refused."""
+    async with services.db.read() as session:
+        with pytest.raises(TiaojieError) as error:
+            await resolve_join(session, token, secret=services.links.secret, now=services.clock.now())
+    return error.value.code
+
+
+async def opens(services: Services, token: str) -> str:
+    async with services.db.read() as session:
+        joined = await resolve_join(session, token, secret=services.links.secret, now=services.clock.now())
+    return joined.participant.id
+
+
+def plan(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": "第一次调解",
+        "scheduled_start": (START + timedelta(days=1)).isoformat(),
+        "scheduled_end": (START + timedelta(days=1, hours=2)).isoformat(),
+    }
+    body.update(overrides)
+    return body
+
+
+async def test_mediator_schedules_and_every_link_opens_its_seat(
+    client: Client, api: Api, world: World, services: Services
+) -> None:
+    case_id = await accepted_case(api, world)
+    headers = await mediator_headers(client)
+    response = await client.post(
+        f"/api/v1/cases/{case_id}/sessions",
+        json=plan(notify=True, observers=[{"role": "judge", "name": "陈法官"}]),
+        headers=headers,
+    )
+    assert response.status == 201, await response.text()
+    created = await response.json()
+    roles = sorted(p["role"] for p in created["participants"])
+    assert roles == ["applicant", "judge", "mediator", "respondent", "respondent"]
+    assert len(created["links"]) == 5
+    for link in created["links"]:
+        assert "/j#v1." in link["url"]
+        token = link["url"].split("#", 1)[1]
+        assert await opens(services, token) == link["participant_id"]
+    notifier = services.notifier
+    assert isinstance(notifier, LogNotifier)
+    assert len(notifier.sent) == 3  # the three people with phones, not the mediator
+    assert all("/j#v1." in m.text for m in notifier.sent)
+    listed = await api.as_("court_a").get(f"/cases/{case_id}/sessions", expect=200)
+    assert listed[0]["links"] == []
+
+
+async def test_revoked_and_replaced_links_stop_working(
+    client: Client, api: Api, world: World, services: Services
+) -> None:
+    case_id = await accepted_case(api, world)
+    headers = await mediator_headers(client)
+    created = await (
+        await client.post(f"/api/v1/cases/{case_id}/sessions", json=plan(), headers=headers)
+    ).json()
+    session_id = created["id"]
+    link = next(
+        link for link in created["links"] if link["participant_id"] != created["participants"][0]["id"]
+    )
+    pid = link["participant_id"]
+    old = link["url"].split("#", 1)[1]
+    response = await client.post(
+        f"/api/v1/cases/{case_id}/sessions/{session_id}/participants/{pid}/link", headers=headers
+    )
+    assert response.status == 200
+    new = (await response.json())["links"][0]["url"].split("#", 1)[1]
+    assert await refusal(services, old) == "token_revoked"
+    assert await opens(services, new) == pid
+    response = await client.post(
+        f"/api/v1/cases/{case_id}/sessions/{session_id}/participants/{pid}/revoke", headers=headers
+    )
+    assert response.status == 200
+    assert await refusal(services, new) == "token_revoked"
+
+
+async def test_links_expire_and_cancelled_sessions_close(
+    client: Client, api: Api, world: World, services: Services, clock: FrozenClock
+) -> None:
+    case_id = await accepted_case(api, world)
+    headers = await mediator_headers(client)
+    created = await (
+        await client.post(f"/api/v1/cases/{case_id}/sessions", json=plan(), headers=headers)
+    ).json()
+    token = created["links"][1]["url"].split("#", 1)[1]
+    clock.advance(timedelta(days=1, hours=2 + services.settings.join_link_hours))
+    assert await refusal(services, token) == "token_expired"
+    clock.set(START)
+    response = await client.post(f"/api/v1/cases/{case_id}/sessions/{created['id']}/cancel", headers=headers)
+    assert response.status == 200
+    assert await refusal(services, token) == "session_over"
+
+
+async def test_separate_mode_slots(
+    client: Client, api: Api, world: World, services: Services, clock: FrozenClock
+) -> None:
+    case_id = await accepted_case(api, world)
+    case = await api.as_("court_a").get(f"/cases/{case_id}")
+    worker = next(p["id"] for p in case["parties"] if p["party_type"] == "worker")
+    start = START + timedelta(days=1)
+    body = plan(
+        mode="separate",
+        party_ids=[worker],
+        slots=[
+            {
+                "party_id": worker,
+                "start": (start + timedelta(hours=1)).isoformat(),
+                "end": (start + timedelta(hours=2)).isoformat(),
+            }
+        ],
+    )
+    headers = await mediator_headers(client)
+    created = await (
+        await client.post(f"/api/v1/cases/{case_id}/sessions", json=body, headers=headers)
+    ).json()
+    token = next(
+        link["url"] for link in created["links"] if link["participant_id"] != created["participants"][0]["id"]
+    ).split("#")[1]
+    clock.set(start)
+    assert await refusal(services, token) == "outside_slot"
+    clock.set(start + timedelta(minutes=50))
+    assert await opens(services, token)
+
+
+async def test_who_may_schedule_and_bad_plans(client: Client, api: Api, world: World) -> None:
+    case_id = await accepted_case(api, world)
+    body = await api.as_("court_a").post(f"/cases/{case_id}/sessions", json=plan(), expect=403)
+    assert body["error"]["code"] == "not_case_mediator"
+    await api.as_("court_b").post(f"/cases/{case_id}/sessions", json=plan(), expect=404)
+    headers = await mediator_headers(client)
+    for bad, field in (
+        (plan(scheduled_end=START.isoformat()), "scheduled_end"),
+        (plan(party_ids=["pty_nothing"]), "party_ids.0"),
+        (plan(slots=[{"party_id": "x", "start": START.isoformat(), "end": START.isoformat()}]), "slots.0"),
+        (plan(scheduled_start="tomorrow"), "scheduled_start"),
+    ):
+        response = await client.post(f"/api/v1/cases/{case_id}/sessions", json=bad, headers=headers)
+        assert response.status == 422, await response.text()
+        assert (await response.json())["error"]["field"] == field
+    fresh = await api.as_("court_a").post("/cases", json=case_payload(), expect=201)
+    await api.as_("court_a").post(
+        f"/cases/{fresh['id']}/assignment", json={"mediator_id": world.mediators["m1"]}
+    )
+    response = await client.post(f"/api/v1/cases/{fresh['id']}/sessions", json=plan(), headers=headers)
+    assert response.status == 409
+    assert (await response.json())["error"]["current_state"] == "assigned"
