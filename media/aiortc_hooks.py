@@ -1,0 +1,671 @@
+"""The one module that touches aiortc's and aioice's private internals.
+
+The room server forwards encoded media RTP packet by RTP packet and never decodes. aiortc 1.16.0 has no public
+API for that, so this module opens a few doors into it; the rest of ``media/`` uses only what it exports:
+
+- :func:`attach_rtp_tap` hands every incoming RTP packet of a receiver (parsed, and as the decrypted
+  datagram) to a callback in place of aiortc's jitter buffer, while aiortc keeps its receive statistics,
+  receiver reports, NACKs, RTX unwrapping and REMB; the receiver's decoder thread is stopped, so its track
+  never yields frames.
+- :class:`RawRtpSender` sends prepared RTP through a sender's SRTP session, with the SSRC, payload types and
+  header-extension ids negotiated for it, and keeps the counters aiortc's sender reports are built from.
+  The sender's track is a :class:`SilentTrack`, so SDP and SSRC negotiation stay normal.
+- :func:`observe_rtcp` shows a sender the subscriber's RTCP (PLI, FIR, NACK, REMB, RR) and a receiver the
+  publisher's (SR, BYE); :func:`send_rtcp`, :func:`request_keyframe` and :func:`send_remb` talk upstream.
+- :func:`announce_addresses` picks the addresses aioice binds and announces host candidates on (aioice
+  skips 127.0.0.1, so loopback tests need it); :func:`rtc_configuration` never falls back to aiortc's
+  public default STUN server.
+- :func:`check_compatible` verifies that every private name used here still exists with the expected shape.
+
+Every private name is listed once below and verified by :func:`check_compatible`; each hook also checks the
+instance it is given. Attach hooks before the peer connection connects (in the ``track`` handler or right
+after ``addTransceiver``); aiortc is pinned exactly, and ``tests/media_hooks`` fail if an upgrade breaks a
+hook. The design and the reasons are in ``docs/media-design.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import ipaddress
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, NoReturn
+from weakref import WeakKeyDictionary
+
+import aioice.ice
+import aiortc
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCRtpReceiver, RTCRtpSender
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcrtpparameters import (
+    RTCRtpCodecParameters,
+    RTCRtpParameters,
+    RTCRtpReceiveParameters,
+    RTCRtpSendParameters,
+)
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_PSFB_PLI,
+    AnyRtcpPacket,
+    HeaderExtensionsMap,
+    RtcpPsfbPacket,
+    RtpPacket,
+    pack_remb_fci,
+)
+
+__all__ = [
+    "AIORTC_VERSION",
+    "AiortcIncompatibleError",
+    "Negotiated",
+    "RawRtpSender",
+    "RtcpCallback",
+    "RtpCallback",
+    "RtpTap",
+    "SilentTrack",
+    "announce_addresses",
+    "attach_rtp_tap",
+    "check_compatible",
+    "observe_rtcp",
+    "request_keyframe",
+    "rtc_configuration",
+    "send_remb",
+    "send_rtcp",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The aiortc release these hooks were written against and tested with (pinned in pyproject.toml).
+AIORTC_VERSION: Final = "1.16.0"
+
+RtpCallback = Callable[[RtpPacket, bytes, int], Awaitable[None] | None]
+"""``on_rtp(packet, datagram, arrival_time_ms)``: a plain function or a coroutine function."""
+
+RtcpCallback = Callable[[AnyRtcpPacket], Awaitable[None] | None]
+"""``on_rtcp(packet)``: a plain function or a coroutine function."""
+
+# --- Every private name we use, in one place (verified by check_compatible) ---------------------------------
+
+# Methods looked up on the instance by aiortc itself, which we wrap per instance.
+_HANDLE_RTP: Final = "_handle_rtp_packet"  # RTCRtpReceiver: called by RTCDtlsTransport for each RTP packet
+_HANDLE_RTP_DATA: Final = "_handle_rtp_data"  # RTCDtlsTransport: gets each decrypted RTP datagram
+_HANDLE_RTCP: Final = "_handle_rtcp_packet"  # RTCRtpReceiver/Sender: called by RTCDtlsTransport per RTCP
+_RECEIVE: Final = "receive"  # RTCRtpReceiver.receive(parameters): public, called by RTCPeerConnection
+_SEND: Final = "send"  # RTCRtpSender.send(parameters): public, called by RTCPeerConnection
+# Name-mangled instance attributes of RTCRtpReceiver.
+_RX_JITTER_BUFFER: Final = "_RTCRtpReceiver__jitter_buffer"
+_RX_DECODER_THREAD: Final = "_RTCRtpReceiver__decoder_thread"
+_RX_STOP_DECODER: Final = "_RTCRtpReceiver__stop_decoder"
+_RX_STARTED: Final = "_RTCRtpReceiver__started"
+_RX_RTCP_SSRC: Final = "_RTCRtpReceiver__rtcp_ssrc"
+_RX_BITRATE_ESTIMATOR: Final = "_RTCRtpReceiver__remote_bitrate_estimator"
+# Name-mangled instance attributes of RTCRtpSender (sender-report counters and state).
+_TX_STARTED: Final = "_RTCRtpSender__started"
+_TX_PACKET_COUNT: Final = "_RTCRtpSender__packet_count"
+_TX_OCTET_COUNT: Final = "_RTCRtpSender__octet_count"
+_TX_NTP_TIMESTAMP: Final = "_RTCRtpSender__ntp_timestamp"
+_TX_RTP_TIMESTAMP: Final = "_RTCRtpSender__rtp_timestamp"
+_TX_COUNTERS: Final = (_TX_PACKET_COUNT, _TX_OCTET_COUNT, _TX_NTP_TIMESTAMP, _TX_RTP_TIMESTAMP)
+# Also used directly (typed in aiortc): RTCRtpSender._ssrc / ._rtx_ssrc, RTCDtlsTransport._send_rtp(data) and
+# RTCDtlsTransport._rtp_header_extensions_map (only to rebuild a datagram outside the receive loop).
+# aioice: the module function Connection.gather_candidates asks for the addresses to bind host candidates.
+_GET_HOST_ADDRESSES: Final = "get_host_addresses"
+
+_ORIGINAL_GET_HOST_ADDRESSES: Final[Callable[[bool, bool], list[str]]] = aioice.ice.get_host_addresses
+
+# Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+_NTP_UNIX_OFFSET: Final = 2_208_988_800
+
+
+class AiortcIncompatibleError(RuntimeError):
+    """The installed aiortc/aioice no longer has the internals these hooks rely on."""
+
+
+# --- Compatibility check ------------------------------------------------------------------------------------
+
+
+def _code_names(owner: object, name: str) -> frozenset[str]:
+    """Names (attributes, globals) a function's code refers to; empty when it is missing or not Python."""
+    function = inspect.getattr_static(owner, name, None)
+    code = getattr(function, "__code__", None)
+    return frozenset(code.co_names) if code is not None else frozenset()
+
+
+def _check_method(owner: type, name: str, params: tuple[str, ...], is_async: bool) -> str | None:
+    where = f"{owner.__module__}.{owner.__qualname__}.{name}"
+    function = inspect.getattr_static(owner, name, None)
+    if function is None or not callable(function):
+        return f"{where} is missing"
+    actual = tuple(inspect.signature(function).parameters)
+    if actual != params:
+        return f"{where} signature changed: expected ({', '.join(params)}), found ({', '.join(actual)})"
+    if inspect.iscoroutinefunction(function) != is_async:
+        return f"{where} is {'no longer' if is_async else 'now'} a coroutine function"
+    return None
+
+
+def _check_uses(owner: object, function: str, names: Iterable[str], meaning: str) -> list[str]:
+    where = f"{getattr(owner, '__qualname__', owner)}.{function}"
+    used = _code_names(owner, function)
+    return [f"{where} no longer refers to {name!r} ({meaning})" for name in names if name not in used]
+
+
+def check_compatible(*, allow_other_version: bool = False) -> None:
+    """Verify that aiortc and aioice still have every internal these hooks use; call it at startup.
+
+    Checks the version pin, the methods we wrap or call (names, parameters, async-ness), and, by reading the
+    functions' code objects, that aiortc still creates and uses the private attributes we replace or feed.
+    Raises :class:`AiortcIncompatibleError` listing every problem found.
+    """
+    problems: list[str] = []
+    if aiortc.__version__ != AIORTC_VERSION and not allow_other_version:
+        problems.append(
+            f"aiortc {aiortc.__version__} is installed, the hooks were written for {AIORTC_VERSION}"
+        )
+
+    methods: tuple[tuple[type, str, tuple[str, ...], bool], ...] = (
+        (RTCRtpReceiver, _RECEIVE, ("self", "parameters"), True),
+        (RTCRtpReceiver, _HANDLE_RTP, ("self", "packet", "arrival_time_ms"), True),
+        (RTCRtpReceiver, _HANDLE_RTCP, ("self", "packet"), True),
+        (RTCRtpReceiver, _RX_STOP_DECODER, ("self",), False),
+        (RTCRtpSender, _SEND, ("self", "parameters"), True),
+        (RTCRtpSender, _HANDLE_RTCP, ("self", "packet"), True),
+        (RTCDtlsTransport, "_send_rtp", ("self", "data"), True),
+        (RTCDtlsTransport, _HANDLE_RTP_DATA, ("self", "data", "arrival_time_ms"), True),
+    )
+    for owner, name, params, is_async in methods:
+        problem = _check_method(owner, name, params, is_async)
+        if problem:
+            problems.append(problem)
+
+    host_params = tuple(inspect.signature(_ORIGINAL_GET_HOST_ADDRESSES).parameters)
+    if host_params != ("use_ipv4", "use_ipv6"):
+        problems.append(f"aioice.ice.get_host_addresses signature changed: found ({', '.join(host_params)})")
+
+    problems += _check_uses(
+        RTCRtpReceiver,
+        "__init__",
+        (_RX_JITTER_BUFFER, _RX_DECODER_THREAD, _RX_STARTED, _RX_RTCP_SSRC, _RX_BITRATE_ESTIMATOR),
+        "receiver state the tap replaces or reads",
+    )
+    problems += _check_uses(
+        RTCRtpReceiver, _RECEIVE, (_RX_DECODER_THREAD,), "the decoder thread starts there"
+    )
+    problems += _check_uses(
+        RTCRtpReceiver, _HANDLE_RTP, (_RX_JITTER_BUFFER, _RX_BITRATE_ESTIMATOR), "where the tap sits"
+    )
+    users = sorted(
+        name for name in vars(RTCRtpReceiver) if _RX_JITTER_BUFFER in _code_names(RTCRtpReceiver, name)
+    )
+    if users != ["__init__", _HANDLE_RTP]:
+        problems.append(
+            f"RTCRtpReceiver's jitter buffer is used by {users}; the tap only stands in for add()"
+        )
+    problems += _check_uses(RTCDtlsTransport, "_recv_next", (_HANDLE_RTP_DATA,), "decrypted RTP goes there")
+    problems += _check_uses(
+        RTCDtlsTransport, "__init__", ("_rtp_header_extensions_map",), "extension ids for parsing RTP"
+    )
+    problems += _check_uses(
+        RTCDtlsTransport, _HANDLE_RTP_DATA, (_HANDLE_RTP,), "it hands packets to receivers"
+    )
+    problems += _check_uses(
+        RTCRtpSender, "__init__", ("_ssrc", "_rtx_ssrc", _TX_STARTED, *_TX_COUNTERS), "sender state we use"
+    )
+    problems += _check_uses(RTCRtpSender, "_run_rtcp", _TX_COUNTERS, "sender reports are built from it")
+    problems += _check_uses(
+        aioice.ice.Connection, "gather_candidates", (_GET_HOST_ADDRESSES,), "announce_addresses replaces it"
+    )
+
+    if problems:
+        raise AiortcIncompatibleError(
+            "aiortc/aioice internals changed; review media/aiortc_hooks.py and docs/media-design.md:\n- "
+            + "\n- ".join(problems)
+        )
+
+
+def _require(instance: object, *names: str) -> None:
+    missing = [name for name in names if not hasattr(instance, name)]
+    if missing:
+        raise AiortcIncompatibleError(f"{type(instance).__name__} has no attribute {', '.join(missing)}")
+
+
+async def _call(callback: Callable[..., Awaitable[None] | None], *args: object) -> None:
+    """Run a plain or async callback; log and swallow its errors so aiortc's receive loop never dies."""
+    try:
+        result = callback(*args)
+        if result is not None:
+            await result
+    except Exception:
+        logger.exception("media hook callback %r failed", callback)
+
+
+# --- Negotiated parameters ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    """What the SDP negotiation settled for one sender or receiver, in the terms forwarding needs."""
+
+    mid: str
+    #: Media codecs (RTX excluded), in aiortc's order: aiortc itself would send ``codecs[0]``.
+    codecs: tuple[RTCRtpCodecParameters, ...]
+    #: Media payload type -> RTX payload type, for the codecs that negotiated RTX.
+    rtx_payload_types: Mapping[int, int]
+    #: Header extension URI -> negotiated id.
+    header_extensions: Mapping[str, int]
+    #: Primary and RTX SSRC: ours for a sender; the remote ones announced in SDP for a receiver (or None).
+    ssrc: int | None
+    rtx_ssrc: int | None
+
+    def codec_for(self, payload_type: int) -> RTCRtpCodecParameters | None:
+        """The negotiated media codec with this payload type."""
+        return next((codec for codec in self.codecs if codec.payloadType == payload_type), None)
+
+    @classmethod
+    def from_parameters(
+        cls, parameters: RTCRtpParameters, ssrc: int | None, rtx_ssrc: int | None
+    ) -> Negotiated:
+        media = tuple(codec for codec in parameters.codecs if codec.name.lower() != "rtx")
+        rtx: dict[int, int] = {}
+        for codec in parameters.codecs:
+            apt = codec.parameters.get("apt")
+            if codec.name.lower() == "rtx" and isinstance(apt, int) and codec.payloadType is not None:
+                rtx[apt] = codec.payloadType
+        return cls(
+            mid=parameters.muxId,
+            codecs=media,
+            rtx_payload_types=MappingProxyType(rtx),
+            header_extensions=MappingProxyType({ext.uri: ext.id for ext in parameters.headerExtensions}),
+            ssrc=ssrc,
+            rtx_ssrc=rtx_ssrc if rtx else None,
+        )
+
+
+# --- Receive side -------------------------------------------------------------------------------------------
+
+
+class _TapBuffer:
+    """Stands in for the receiver's jitter buffer: keeps the packet aiortc hands over, assembles nothing."""
+
+    __slots__ = ("packet",)
+
+    def __init__(self) -> None:
+        self.packet: RtpPacket | None = None
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        # aiortc 1.16 reads (pli_flag, encoded_frame): never ask for a PLI, never complete a frame.
+        self.packet = packet
+        return False, None
+
+
+class _DatagramSlot:
+    """The decrypted RTP datagram a DTLS transport is handling right now (it handles one at a time)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self) -> None:
+        self.data: bytes | None = None
+
+
+_datagram_slots: WeakKeyDictionary[RTCDtlsTransport, _DatagramSlot] = WeakKeyDictionary()
+
+
+def _datagram_slot(transport: RTCDtlsTransport) -> _DatagramSlot:
+    """Make ``transport`` note each decrypted RTP datagram while aiortc parses and routes it."""
+    slot = _datagram_slots.get(transport)
+    if slot is None:
+        slot = _datagram_slots[transport] = _DatagramSlot()
+        deliver: Callable[..., Awaitable[None]] = getattr(transport, _HANDLE_RTP_DATA)
+        noted = slot
+
+        async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
+            noted.data = data
+            try:
+                await deliver(data, arrival_time_ms=arrival_time_ms)
+            finally:
+                noted.data = None
+
+        setattr(transport, _HANDLE_RTP_DATA, handle_rtp_data)
+    return slot
+
+
+def _header_length(data: bytes) -> int:
+    """Length of an RTP header: fixed part, CSRCs and the header extension block."""
+    first = data[0]
+    length = 12 + 4 * (first & 0x0F)
+    if first & 0x10:
+        length += 4 + 4 * int.from_bytes(data[length + 2 : length + 4], "big")
+    return length
+
+
+def _unwrapped_datagram(rtx: bytes, packet: RtpPacket) -> bytes:
+    """The original datagram inside an RTX one (RFC 4588): media PT, SSRC and sequence number, OSN removed."""
+    header = _header_length(rtx)
+    return b"".join(
+        (
+            bytes((rtx[0], (packet.marker << 7) | packet.payload_type)),
+            packet.sequence_number.to_bytes(2, "big"),
+            rtx[4:8],
+            packet.ssrc.to_bytes(4, "big"),
+            rtx[12:header],
+            rtx[header + 2 :],
+        )
+    )
+
+
+class RtpTap:
+    """Delivers every RTP packet a receiver accepts to ``on_rtp``; made by :func:`attach_rtp_tap`."""
+
+    def __init__(self, receiver: RTCRtpReceiver, on_rtp: RtpCallback, *, aiortc_remb: bool = True) -> None:
+        _require(receiver, _RX_JITTER_BUFFER, _RX_DECODER_THREAD, _RX_STARTED, _RX_BITRATE_ESTIMATOR)
+        if getattr(receiver, _RX_STARTED):
+            raise RuntimeError("attach the RTP tap before the receiver starts (in the 'track' handler)")
+        if isinstance(getattr(receiver, _RX_JITTER_BUFFER), _TapBuffer):
+            raise RuntimeError("this receiver already has an RTP tap")
+        self.receiver = receiver
+        #: Packets delivered to the callback so far.
+        self.packets = 0
+        #: Set when the peer connection starts the receiver (after DTLS connects).
+        self.negotiated: Negotiated | None = None
+        self._on_rtp = on_rtp
+        self._buffer = _TapBuffer()
+        self._transport: RTCDtlsTransport | None = None
+        self._slot = _DatagramSlot()
+        self._started: asyncio.Future[Negotiated] = asyncio.get_running_loop().create_future()
+        self._original_handle: Callable[..., Awaitable[None]] = getattr(receiver, _HANDLE_RTP)
+        self._original_receive: Callable[[RTCRtpReceiveParameters], Awaitable[None]] = receiver.receive
+        setattr(receiver, _RX_JITTER_BUFFER, self._buffer)
+        if not aiortc_remb:
+            # No REMB from aiortc's estimator (and none of its per-packet work): the forwarder sends its own.
+            setattr(receiver, _RX_BITRATE_ESTIMATOR, None)
+        setattr(receiver, _HANDLE_RTP, self._handle_rtp_packet)
+        setattr(receiver, _RECEIVE, self._receive)
+
+    async def started(self) -> Negotiated:
+        """Wait until the receiver has started; returns what was negotiated for it."""
+        return await asyncio.shield(self._started)
+
+    async def _receive(self, parameters: RTCRtpReceiveParameters) -> None:
+        await self._original_receive(parameters)
+        self._watch(self.receiver.transport)
+        # receive() started a decoder thread; nothing reaches it any more, so end it now. The receiver's
+        # track then ends too: its recv() raises MediaStreamError instead of yielding frames.
+        getattr(self.receiver, _RX_STOP_DECODER)()
+        if not self._started.done():
+            encoding = parameters.encodings[0] if parameters.encodings else None
+            self.negotiated = Negotiated.from_parameters(
+                parameters,
+                ssrc=encoding.ssrc if encoding else None,
+                rtx_ssrc=encoding.rtx.ssrc if encoding and encoding.rtx else None,
+            )
+            self._started.set_result(self.negotiated)
+
+    def _watch(self, transport: RTCDtlsTransport) -> None:
+        self._transport = transport
+        self._slot = _datagram_slot(transport)
+
+    async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        transport = self.receiver.transport
+        if transport is not self._transport:  # moved to another transport by a renegotiation
+            self._watch(transport)
+        data = self._slot.data
+        # aiortc feeds its REMB estimator, statistics (for receiver reports) and NACK generator, unwraps RTX,
+        # then hands the media packet to our stand-in jitter buffer.
+        await self._original_handle(packet, arrival_time_ms=arrival_time_ms)
+        tapped = self._buffer.packet
+        if tapped is None:
+            return
+        self._buffer.packet = None
+        self.packets += 1
+        if data is None:  # not from the transport's receive loop
+            data = tapped.serialize(transport._rtp_header_extensions_map)
+        elif tapped is not packet:  # aiortc unwrapped an RTX packet
+            data = _unwrapped_datagram(data, tapped)
+        try:  # inline rather than _call(): this runs for every packet
+            result = self._on_rtp(tapped, data, arrival_time_ms)
+            if result is not None:
+                await result
+        except Exception:
+            logger.exception("RTP tap callback %r failed", self._on_rtp)
+
+
+def attach_rtp_tap(receiver: RTCRtpReceiver, on_rtp: RtpCallback, *, aiortc_remb: bool = True) -> RtpTap:
+    """Send every incoming RTP packet of ``receiver`` to ``on_rtp(packet, datagram, arrival_time_ms)``.
+
+    Call it from the event loop before the receiver starts (in the peer connection's ``track`` handler, or
+    after ``addTransceiver``). ``on_rtp`` runs inline in aiortc's receive loop, in arrival order, so it may
+    await sends but must not block; its exceptions are logged. ``datagram`` is the decrypted RTP packet as
+    it arrived (all header extensions, padding); ``packet`` is aiortc's parse of it. Both come after aiortc
+
+    - dropped packets with an unknown payload type or from an unknown RTX SSRC,
+    - counted it for receiver reports (RR) and fed the NACK generator (video) and, unless ``aiortc_remb`` is
+      false, the REMB estimator (video with abs-send-time),
+    - unwrapped RTX: retransmissions arrive as the original packet (media SSRC, payload type and sequence
+      number), possibly late and out of order; ``datagram`` is then rebuilt from the RTX one.
+
+    ``packet.extensions`` holds the extensions aiortc knows, parsed with the transport's ids. The packet
+    object is shared: copy before changing it. aiortc assembles no frames and decodes nothing for this
+    receiver, and never sends a PLI for it on its own.
+    """
+    return RtpTap(receiver, on_rtp, aiortc_remb=aiortc_remb)
+
+
+# --- Send side ----------------------------------------------------------------------------------------------
+
+
+class SilentTrack(MediaStreamTrack):
+    """A track that never yields a frame, for a sender whose RTP we send ourselves.
+
+    With it the sender negotiates like any other (SSRC, RTX SSRC, msid) while its RTP loop sleeps in
+    :meth:`recv` (with no track at all, aiortc polls every 20 ms). :meth:`recv` returns only by raising
+    :class:`~aiortc.mediastreams.MediaStreamError` once the track is stopped.
+    """
+
+    def __init__(self, kind: str) -> None:
+        if kind not in ("audio", "video"):
+            raise ValueError(f"kind must be 'audio' or 'video', not {kind!r}")
+        super().__init__()
+        self.kind = kind
+        self._stopped = asyncio.Event()
+
+    async def recv(self) -> NoReturn:
+        await self._stopped.wait()
+        raise MediaStreamError
+
+    def stop(self) -> None:
+        super().stop()
+        self._stopped.set()
+
+
+def _ntp_now() -> int:
+    """The current time as a 64-bit NTP timestamp."""
+    return int((time.time() + _NTP_UNIX_OFFSET) * (1 << 32))
+
+
+class RawRtpSender:
+    """Send prepared RTP packets to one subscriber through an :class:`~aiortc.RTCRtpSender`.
+
+    Create it right after ``addTransceiver``/``addTrack`` and before the connection starts: it gives the
+    sender a :class:`SilentTrack` (unless it has one) and notes the parameters the sender is started with.
+    :meth:`send` protects the packet with the subscriber's SRTP session and sends it; for packets with the
+    sender's own SSRC it also keeps the packet/octet counters and the NTP/RTP timestamp pair that aiortc's
+    RTCP task puts into its sender reports (once a second, with SDES). RTX packets (the RTX SSRC) are not
+    counted, as in aiortc. aiortc's own NACK answering finds nothing to resend (its history stays empty):
+    answer NACKs seen through :func:`observe_rtcp` with RTX instead.
+    """
+
+    def __init__(self, sender: RTCRtpSender, *, auto_report_clock: bool = True) -> None:
+        _require(sender, "_ssrc", "_rtx_ssrc", _TX_STARTED, *_TX_COUNTERS)
+        if getattr(sender, _TX_STARTED):
+            raise RuntimeError(
+                "create the RawRtpSender before the sender starts (right after addTransceiver)"
+            )
+        track: MediaStreamTrack | None = sender.track
+        if track is None:
+            sender.replaceTrack(SilentTrack(sender.kind))
+        elif not isinstance(track, SilentTrack):
+            raise ValueError("the sender already sends a real track; give it no track or a SilentTrack")
+        self.sender = sender
+        #: Our SSRC and RTX SSRC, as announced in SDP (fixed when the sender is created).
+        self.ssrc: int = sender._ssrc
+        self.rtx_ssrc: int = sender._rtx_ssrc
+        self.negotiated: Negotiated | None = None
+        self._auto_report_clock = auto_report_clock
+        self._extensions = HeaderExtensionsMap()
+        self._started: asyncio.Future[Negotiated] = asyncio.get_running_loop().create_future()
+        self._original_send: Callable[[RTCRtpSendParameters], Awaitable[None]] = sender.send
+        self._packets = 0
+        self._octets = 0
+        self._last_timestamp: int | None = None
+        setattr(sender, _SEND, self._send_parameters)
+
+    async def started(self) -> Negotiated:
+        """Wait until the sender has started (DTLS connected); returns what was negotiated for it."""
+        return await asyncio.shield(self._started)
+
+    async def _send_parameters(self, parameters: RTCRtpSendParameters) -> None:
+        await self._original_send(parameters)
+        if not self._started.done():
+            self._extensions.configure(parameters)
+            self.negotiated = Negotiated.from_parameters(parameters, ssrc=self.ssrc, rtx_ssrc=self.rtx_ssrc)
+            self._started.set_result(self.negotiated)
+
+    def serialize(self, packet: RtpPacket) -> bytes:
+        """Serialize ``packet`` with this subscriber's header-extension ids (others are left out)."""
+        return packet.serialize(self._extensions)
+
+    async def send(self, data: bytes) -> bool:
+        """Encrypt and send one RTP packet; False (and nothing sent) when the connection is not up."""
+        try:
+            await self.sender.transport._send_rtp(data)
+        except ConnectionError:
+            return False
+        if int.from_bytes(data[8:12], "big") == self.ssrc:
+            self._count(data)
+        return True
+
+    def set_report_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
+        """Set the NTP/RTP timestamp pair for the next sender reports (e.g. from the publisher's SR)."""
+        setattr(self.sender, _TX_NTP_TIMESTAMP, ntp_timestamp)
+        setattr(self.sender, _TX_RTP_TIMESTAMP, rtp_timestamp)
+
+    def _count(self, data: bytes) -> None:
+        header = _header_length(data)
+        padding = data[-1] if data[0] & 0x20 else 0
+        self._packets += 1
+        self._octets += max(0, len(data) - header - padding)
+        setattr(self.sender, _TX_PACKET_COUNT, self._packets)
+        setattr(self.sender, _TX_OCTET_COUNT, self._octets)
+        if self._auto_report_clock:
+            timestamp = int.from_bytes(data[4:8], "big")
+            if timestamp != self._last_timestamp:
+                # Sent now: pair the first packet of each frame with the wall clock, as aiortc does.
+                self._last_timestamp = timestamp
+                self.set_report_clock(_ntp_now(), timestamp)
+
+
+# --- RTCP ---------------------------------------------------------------------------------------------------
+
+
+def observe_rtcp(endpoint: RTCRtpSender | RTCRtpReceiver, on_rtcp: RtcpCallback) -> None:
+    """Show ``on_rtcp`` every RTCP packet aiortc routes to this sender or receiver, before aiortc handles it.
+
+    A sender gets the subscriber's feedback about its SSRC: PLI/FIR and NACK (``RtcpPsfbPacket`` /
+    ``RtcpRtpfbPacket`` with ``media_ssrc`` = its SSRC), REMB listing its SSRC, receiver-report blocks. A
+    receiver gets the publisher's SR and BYE. aiortc still handles each packet afterwards (round-trip time,
+    remote statistics, LSR for receiver reports). Observers chain; errors are logged, not raised.
+    """
+    original: Callable[[AnyRtcpPacket], Awaitable[None]] = getattr(endpoint, _HANDLE_RTCP)
+
+    async def handle(packet: AnyRtcpPacket) -> None:
+        await _call(on_rtcp, packet)
+        await original(packet)
+
+    setattr(endpoint, _HANDLE_RTCP, handle)
+
+
+async def send_rtcp(
+    endpoint: RTCRtpSender | RTCRtpReceiver, packets: Sequence[AnyRtcpPacket] | bytes
+) -> bool:
+    """Send RTCP (one compound packet) over the endpoint's transport; False when it is not connected."""
+    data = packets if isinstance(packets, bytes) else b"".join(bytes(packet) for packet in packets)
+    try:
+        await endpoint.transport._send_rtp(data)
+    except ConnectionError:
+        return False
+    return True
+
+
+def _rtcp_ssrc(receiver: RTCRtpReceiver) -> int:
+    _require(receiver, _RX_RTCP_SSRC)
+    ssrc: int | None = getattr(receiver, _RX_RTCP_SSRC)
+    # RTCPeerConnection gives each receiver its transceiver's sender SSRC; a bare receiver has none.
+    return ssrc if ssrc is not None else 0
+
+
+async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> bool:
+    """Send a PLI for ``media_ssrc`` to the publisher behind ``receiver``."""
+    pli = RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=_rtcp_ssrc(receiver), media_ssrc=media_ssrc)
+    return await send_rtcp(receiver, [pli])
+
+
+async def send_remb(receiver: RTCRtpReceiver, bitrate: int, media_ssrcs: Sequence[int]) -> bool:
+    """Send a REMB (receiver estimated maximum bitrate, bits/s) for ``media_ssrcs`` to the publisher."""
+    if bitrate < 0:
+        raise ValueError("bitrate must not be negative")
+    remb = RtcpPsfbPacket(
+        fmt=RTCP_PSFB_APP,
+        ssrc=_rtcp_ssrc(receiver),
+        media_ssrc=0,
+        fci=pack_remb_fci(bitrate, list(media_ssrcs)),
+    )
+    return await send_rtcp(receiver, [remb])
+
+
+# --- ICE ----------------------------------------------------------------------------------------------------
+
+_announced: tuple[str, ...] | None = None
+
+
+def _announced_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    addresses = _announced or ()
+    return [
+        address
+        for address in addresses
+        if (use_ipv4 and ipaddress.ip_address(address).version == 4)
+        or (use_ipv6 and ipaddress.ip_address(address).version == 6)
+    ]
+
+
+def announce_addresses(addresses: Iterable[str] | None) -> tuple[str, ...] | None:
+    """Bind and announce ICE host candidates only on ``addresses``, process-wide; None restores aioice's own.
+
+    aioice binds one UDP socket on an ephemeral port per address (and per ICE component) for each connection
+    it gathers for and announces exactly those as host candidates; by default it takes every interface
+    address except 127.0.0.1 and ::1. Loopback tests pass ``["127.0.0.1"]``; a server passes its configured
+    address(es). Takes effect for connections that gather afterwards. Returns the previous setting.
+    """
+    global _announced
+    previous = _announced
+    if addresses is None:
+        _announced = None
+        setattr(aioice.ice, _GET_HOST_ADDRESSES, _ORIGINAL_GET_HOST_ADDRESSES)
+        return previous
+    normalized = tuple(str(ipaddress.ip_address(address)) for address in addresses)
+    if not normalized:
+        raise ValueError("announce at least one address (or None for aioice's default)")
+    _announced = normalized
+    setattr(aioice.ice, _GET_HOST_ADDRESSES, _announced_host_addresses)
+    return previous
+
+
+def rtc_configuration(ice_servers: Sequence[RTCIceServer] = ()) -> RTCConfiguration:
+    """A peer-connection configuration with exactly these STUN/TURN servers and one transport (max-bundle).
+
+    ``RTCConfiguration()`` without ``iceServers`` means aiortc's default public STUN server; this never does.
+    aioice uses at most one STUN and one TURN server (the first of each).
+    """
+    return RTCConfiguration(iceServers=list(ice_servers), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)

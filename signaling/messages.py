@@ -1,0 +1,150 @@
+"""The room protocol's client messages: typed, validated, parsed without I/O.
+
+Protocol version 1. A client connects to the socket.io namespace ``/room`` with ``auth = {"token": <join
+token>, "protocol": 1}`` and then sends the events below; every event is acknowledged with
+``{"ok": true, ...}`` or ``{"ok": false, "error": {"code", "message", "field"?}}``. See ``docs/protocol.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tiaojie.errors import InvalidInput
+
+__all__ = [
+    "CLIENT_MESSAGES",
+    "MAX_MESSAGE_BYTES",
+    "PROTOCOL_VERSION",
+    "Acknowledge",
+    "Admit",
+    "Chat",
+    "CheckIdentity",
+    "CloseSubrooms",
+    "Deny",
+    "End",
+    "Hello",
+    "Leave",
+    "Lock",
+    "Move",
+    "Mute",
+    "OpenSubroom",
+    "Remove",
+    "parse",
+]
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 64 * 1024
+
+Id = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Hello(_Message):
+    """The connect payload (socket.io ``auth``)."""
+
+    token: Annotated[str, Field(min_length=1, max_length=1024)]
+    protocol: Literal[1] = 1
+
+
+class Acknowledge(_Message):
+    """A waiting party consents to online mediation and acknowledges the false-mediation warning."""
+
+    consent: bool
+    warning: bool
+
+
+class CheckIdentity(_Message):
+    participant_id: Id
+    method: Literal["id_card", "face_to_camera", "phone_code", "credit_code", "court_site", "other"]
+    result: Literal["verified", "failed"]
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class Admit(_Message):
+    participant_id: Id
+
+
+class Deny(_Message):
+    participant_id: Id
+    reason: Reason
+
+
+class Remove(_Message):
+    participant_id: Id
+    reason: Reason
+
+
+class Mute(_Message):
+    participant_id: Id
+    muted: bool = True
+
+
+class Lock(_Message):
+    locked: bool = True
+
+
+class End(_Message):
+    pass
+
+
+class OpenSubroom(_Message):
+    subroom: Id
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class Move(_Message):
+    participant_id: Id
+    subroom: Id
+
+
+class CloseSubrooms(_Message):
+    pass
+
+
+class Chat(_Message):
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class Leave(_Message):
+    pass
+
+
+CLIENT_MESSAGES: dict[str, type[_Message]] = {
+    "acknowledge": Acknowledge,
+    "check_identity": CheckIdentity,
+    "admit": Admit,
+    "deny": Deny,
+    "remove": Remove,
+    "mute": Mute,
+    "lock": Lock,
+    "end": End,
+    "open_subroom": OpenSubroom,
+    "move": Move,
+    "close_subrooms": CloseSubrooms,
+    "chat": Chat,
+    "leave": Leave,
+}
+
+
+def parse(event: str, data: Any) -> _Message:
+    """Validate one client event; InvalidInput (``unknown_event``, ``malformed_message`` with the field)
+    otherwise. ``data`` is what socket.io decoded from the wire: a dict, or anything a client sent."""
+    model = CLIENT_MESSAGES.get(event)
+    if model is None:
+        raise InvalidInput(f"unknown event {event[:40]!r}", code="unknown_event")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidInput("an event's data is a JSON object", code="malformed_message")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(first["msg"], field=field or None, code="malformed_message") from None

@@ -1,0 +1,1 @@
+"""Tests of media/aiortc_hooks.py with real aiortc peers on loopback."""
