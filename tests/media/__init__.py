@@ -1,0 +1,1 @@
+"""Tests of the pure media building blocks: RTP/RTCP wire formats, codecs, rewriting, keyframes, RTX."""
