@@ -158,11 +158,14 @@ class Room:
         their own sub-room, and only their own sub-room's name."""
         viewer = self.seat(viewer_id)
         host = Capability.HOST in viewer.caps
-        visible = [
-            s
-            for s in self.seats.values()
-            if host or (s.state is not ParticipantState.LOBBY and s.location == viewer.location)
-        ]
+        if viewer.state is ParticipantState.LOBBY:
+            visible = [viewer]  # someone waiting sees only that they wait
+        else:
+            visible = [
+                s
+                for s in self.seats.values()
+                if host or (s.state is not ParticipantState.LOBBY and s.location == viewer.location)
+            ]
         return {
             "session_id": self.session_id,
             "locked": self.locked,

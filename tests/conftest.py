@@ -157,9 +157,12 @@ def services(app: web.Application) -> Services:
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, app: web.Application) -> TestClient[Any, Any]:
+async def client(aiohttp_client: Any, app: web.Application) -> AsyncIterator[TestClient[Any, Any]]:
     client: TestClient[Any, Any] = await aiohttp_client(app)
-    return client
+    yield client
+    # Close the server here, before the database fixture disposes the engine (aiohttp_client's own
+    # teardown would come after it): shutdown handlers still write to the database.
+    await client.close()
 
 
 @pytest.fixture

@@ -89,6 +89,9 @@ class Settings(BaseModel):
     notifier: Literal["log", "http"] = Field("log", description="How join links reach people: log or http.")
     notifier_url: str | None = Field(None, description="The SMS gateway's URL (notifier=http).")
     notifier_token: str | None = Field(None, description="Bearer token for the SMS gateway.")
+    reconnect_grace_seconds: float = Field(
+        60.0, gt=0, le=600, description="How long a dropped participant's seat waits for them to rejoin."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("material_types", mode="before")

@@ -10,10 +10,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import jinja2
+import socketio
 from aiohttp import web
 from sqlalchemy import TextClause, text
 
 from cases.assignment import expire_overdue_assignments
+from signaling.hub import Hub
+from signaling.messages import MAX_MESSAGE_BYTES
+from signaling.namespace import RoomNamespace
 from store.database import Database
 from store.migrate import upgrade
 from tiaojie.clock import Clock, SystemClock
@@ -34,6 +38,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
 JINJA = web.AppKey("jinja", jinja2.Environment)
 OPENAPI = web.AppKey("openapi", dict)
+SIGNALING = web.AppKey("signaling", RoomNamespace)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -72,6 +77,17 @@ async def _sweeper(services: Services) -> None:
         except Exception:
             log.exception("deadline sweep failed")
         await asyncio.sleep(services.settings.sweep_interval_seconds)
+
+
+async def _room_sweeper(namespace: RoomNamespace) -> None:
+    while True:
+        try:
+            await namespace.sweep()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("room sweep failed")
+        await asyncio.sleep(2.0)
 
 
 def create_app(
@@ -127,18 +143,41 @@ def create_app(
     setup_session_routes(app)
     setup_console(app)
 
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        max_http_buffer_size=MAX_MESSAGE_BYTES,
+        ping_interval=10,
+        ping_timeout=10,
+        logger=False,
+        engineio_logger=False,
+    )
+    namespace = RoomNamespace(services, Hub(settings.reconnect_grace_seconds))
+    sio.register_namespace(namespace)
+    sio.attach(app, socketio_path="socket.io")
+    app[SIGNALING] = namespace
+
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         services.settings.effective_media_dir.mkdir(parents=True, exist_ok=True)
         if migrate:
             await upgrade(services.db)
-        task = asyncio.create_task(_sweeper(services)) if background else None
+        tasks = (
+            [asyncio.create_task(_sweeper(services)), asyncio.create_task(_room_sweeper(namespace))]
+            if background
+            else []
+        )
         yield
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await services.db.dispose()
 
+    async def close_rooms(app: web.Application) -> None:
+        # Before aiohttp closes the websockets and cancels their handlers: tell every client, and let the
+        # handlers still running finish their database work.
+        await namespace.shutdown()
+
+    app.on_shutdown.append(close_rooms)
     app.cleanup_ctx.append(lifecycle)
     return app
 

@@ -1,0 +1,469 @@
+"""The socket.io adapter of the room protocol: authenticate joins, feed the pure room, tell everyone.
+
+Thin on purpose: messages are parsed by :mod:`signaling.messages`, decisions are made by
+:class:`rooms.room.Room`, and what happened is stored as session records. After every change each connected
+client gets its own view of the room (``room`` event); a connection that must end gets ``closed`` with a
+reason code first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import socketio
+from pydantic import ValidationError
+
+from accounts.principal import AuthMethod, Principal, PrincipalKind
+from cases.lifecycle import CaseEvent, CaseState
+from cases.tables import Case
+from cases.workflow import apply_event
+from rooms.room import Capability, CloseReason, Event, Role
+from rooms.sessions import JoinContext, record, resolve_join
+from rooms.tables import MediationSession, SessionParticipant
+from signaling import messages as m
+from signaling.hub import Connection, Hub, LiveRoom
+from tiaojie.errors import Conflict, PermissionDenied, RateLimited, TiaojieError
+from web.services import Services
+
+__all__ = ["NAMESPACE", "RoomNamespace"]
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/room"
+T = TypeVar("T")
+_STRIKES_BEFORE_CLOSE = 20
+
+
+def _error(exc: TiaojieError) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    field = getattr(exc, "field", None)
+    if field:
+        body["field"] = field
+    for key in ("current_state",):
+        if key in exc.details:
+            body[key] = exc.details[key]
+    return {"ok": False, "error": body}
+
+
+class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(
+        self, services: Services, hub: Hub, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__(NAMESPACE)
+        self.services = services
+        self.hub = hub
+        self.monotonic = monotonic
+        self._inflight: set[asyncio.Future[Any]] = set()
+        self._closed = False
+        self._handlers: dict[type[Any], Callable[[Connection, LiveRoom, Any], Awaitable[dict[str, Any]]]] = {
+            m.Acknowledge: self._acknowledge,
+            m.CheckIdentity: self._check_identity,
+            m.Admit: self._admit,
+            m.Deny: self._deny,
+            m.Remove: self._remove,
+            m.Mute: self._mute,
+            m.Lock: self._lock,
+            m.End: self._end,
+            m.OpenSubroom: self._open_subroom,
+            m.Move: self._move,
+            m.CloseSubrooms: self._close_subrooms,
+            m.Chat: self._chat,
+            m.Leave: self._leave,
+        }
+
+    # --- connect and disconnect ---------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _tracked(self) -> AsyncIterator[None]:
+        """Refuse new work once shutting down."""
+        if self._closed:
+            raise Conflict("the server is shutting down", code="server_shutdown")
+        yield
+
+    async def _db_work(self, work: Awaitable[T]) -> T:
+        """Run database work in a task of its own that the socket's handler being cancelled (the server
+        closing websockets) cannot interrupt half-way, and that shutdown waits for."""
+        task: asyncio.Task[T] = asyncio.ensure_future(work)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(task)
+
+    async def shutdown(self, wait_seconds: float = 5.0) -> None:
+        """Close every connection (reason server_shutdown) and wait for handlers still running."""
+        self._closed = True
+        for sid in list(self.hub.connections):
+            conn = self.hub.connections[sid]
+            conn.closing = True
+            await self.emit("closed", {"reason": CloseReason.SERVER_SHUTDOWN.value, "note": None}, to=sid)
+            await self.disconnect(sid)
+        if self._inflight:
+            await asyncio.wait(list(self._inflight), timeout=wait_seconds)
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        try:
+            async with self._tracked():
+                return await self._connect(sid, auth)
+        except Conflict as exc:
+            if exc.code != "server_shutdown":
+                raise
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, {"code": exc.code}) from None
+
+    async def _connect(self, sid: str, auth: Any) -> bool:
+        try:
+            hello = m.Hello.model_validate(auth if isinstance(auth, dict) else {})
+        except ValidationError:
+            raise socketio.exceptions.ConnectionRefusedError(
+                "connect with auth {token, protocol: 1}", {"code": "malformed_hello"}
+            ) from None
+        try:
+            ctx, live, previous, events = await self._db_work(self._seat(sid, hello))
+        except TiaojieError as exc:
+            details = {k: v for k, v in exc.details.items() if isinstance(v, str | int)}
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.message, {"code": exc.code, **details}
+            ) from None
+        await self.enter_room(sid, ctx.session.id)
+        if previous is not None and previous != sid:
+            await self._close_sid(previous, CloseReason.REPLACED)
+        await self._deliver(live, events, exclude=sid)
+        return True
+
+    async def _seat(self, sid: str, hello: m.Hello) -> tuple[JoinContext, LiveRoom, str | None, list[Event]]:
+        """Check the link, seat its holder in the live room, and record the connection."""
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            ctx = await resolve_join(session, hello.token, secret=self.services.links.secret, now=now)
+            live = self.hub.room(ctx.session.id)
+            async with live.lock:
+                previous = live.sids.get(ctx.participant.id)
+                events = live.room.join(
+                    ctx.participant.id, ctx.role, ctx.participant.display_name, now=self.monotonic()
+                )
+                live.sids[ctx.participant.id] = sid
+                self.hub.connections[sid] = Connection(
+                    sid=sid,
+                    session_id=ctx.session.id,
+                    participant_id=ctx.participant.id,
+                    case_id=ctx.case.id,
+                )
+            await record(
+                session,
+                session_id=ctx.session.id,
+                participant_id=ctx.participant.id,
+                kind="connected",
+                actor=ctx.participant.display_name,
+                at=now,
+                data={"state": live.room.seat(ctx.participant.id).state.value},
+            )
+            if ctx.role is Role.MEDIATOR:
+                await self._session_started(session, ctx.session, ctx.case, ctx.participant)
+        return ctx, live, previous, events
+
+    async def _session_started(
+        self, session: Any, ms: MediationSession, case: Case, seat: SessionParticipant
+    ) -> None:
+        if ms.status != "scheduled":
+            return
+        now = self.services.clock.now()
+        ms.status = "live"
+        ms.started_at = now
+        if case.state == CaseState.ACCEPTED:
+            mediator = Principal(
+                kind=PrincipalKind.MEDIATOR,
+                id=seat.id,
+                label=seat.display_name,
+                auth_method=AuthMethod.API_KEY,
+                mediator_id=seat.mediator_id,
+            )
+            await apply_event(
+                session,
+                self.services.cases,
+                mediator,
+                case,
+                CaseEvent.BEGIN_MEDIATION,
+                data={"session_id": ms.id},
+            )
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        if self._closed:
+            self.hub.connections.pop(sid, None)
+            return
+        async with self._tracked():
+            await self._disconnect(sid, reason)
+
+    async def _disconnect(self, sid: str, reason: Any) -> None:
+        conn = self.hub.connections.pop(sid, None)
+        if conn is None:
+            return
+        live = self.hub.rooms.get(conn.session_id)
+        if live is None:
+            return
+        async with live.lock:
+            if live.sids.get(conn.participant_id) != sid:
+                return  # replaced by a newer connection of the same person
+            del live.sids[conn.participant_id]
+            events = [] if conn.closing else live.room.disconnected(conn.participant_id, now=self.monotonic())
+        if events:
+            await self._store(conn, "disconnected", data={"reason": str(reason or "")})
+        await self._deliver(live, events)
+        self.hub.forget_if_empty(conn.session_id)
+
+    # --- events -------------------------------------------------------------------------------------
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        sid = args[0]
+        data = args[1] if len(args) > 1 else None
+        task = asyncio.current_task()
+        if task is not None:
+            task.tiaojie_sid = sid  # type: ignore[attr-defined]
+        try:
+            async with self._tracked():
+                return await self._dispatch(sid, event, data)
+        except TiaojieError as exc:
+            return _error(exc)
+        except Exception:
+            log.exception("room event %s failed", event)
+            return {"ok": False, "error": {"code": "internal_error", "message": "internal error"}}
+
+    async def _dispatch(self, sid: str, event: str, data: Any) -> dict[str, Any]:
+        conn = self.hub.connections.get(sid)
+        if conn is None or conn.closing:
+            raise Conflict("join first", code="not_joined")
+        if not conn.events.allow(self.monotonic()):
+            conn.strikes += 1
+            if conn.strikes >= _STRIKES_BEFORE_CLOSE:
+                await self._close_sid(sid, CloseReason.RATE_LIMITED)
+            raise RateLimited("too many messages; slow down", code="rate_limited")
+        live = self.hub.rooms[conn.session_id]
+        if event == "sync":
+            conn.ready = True
+            return {
+                "ok": True,
+                "protocol": m.PROTOCOL_VERSION,
+                "room": live.room.snapshot(conn.participant_id),
+            }
+        message = m.parse(event, data)
+        handler = self._handlers[type(message)]
+        return await handler(conn, live, message)
+
+    async def _apply(
+        self,
+        conn: Connection,
+        live: LiveRoom,
+        change: Callable[[], list[Event]],
+        kind: str,
+        data: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        async with live.lock:
+            events = change()
+        await self._store(conn, kind, data=data, note=note)
+        await self._deliver(live, events)
+        return {"ok": True}
+
+    async def _acknowledge(self, conn: Connection, live: LiveRoom, msg: m.Acknowledge) -> dict[str, Any]:
+        return await self._apply(
+            conn,
+            live,
+            lambda: live.room.acknowledge(conn.participant_id, consent=msg.consent, warning=msg.warning),
+            "acknowledged",
+            {"consent_online_mediation": msg.consent, "false_mediation_warning": msg.warning},
+        )
+
+    async def _check_identity(self, conn: Connection, live: LiveRoom, msg: m.CheckIdentity) -> dict[str, Any]:
+        return await self._apply(
+            conn,
+            live,
+            lambda: live.room.check_identity(
+                conn.participant_id, msg.participant_id, method=msg.method, result=msg.result
+            ),
+            "identity_checked",
+            {"participant_id": msg.participant_id, "method": msg.method, "result": msg.result},
+            msg.note,
+        )
+
+    async def _admit(self, conn: Connection, live: LiveRoom, msg: m.Admit) -> dict[str, Any]:
+        return await self._apply(
+            conn,
+            live,
+            lambda: live.room.admit(conn.participant_id, msg.participant_id),
+            "admitted",
+            {"participant_id": msg.participant_id},
+        )
+
+    async def _deny(self, conn: Connection, live: LiveRoom, msg: m.Deny) -> dict[str, Any]:
+        return await self._apply(
+            conn,
+            live,
+            lambda: live.room.deny(conn.participant_id, msg.participant_id, msg.reason),
+            "denied",
+            {"participant_id": msg.participant_id},
+            msg.reason,
+        )
+
+    async def _remove(self, conn: Connection, live: LiveRoom, msg: m.Remove) -> dict[str, Any]:
+        return await self._apply(
+            conn,
+            live,
+            lambda: live.room.remove(conn.participant_id, msg.participant_id, msg.reason),
+            "removed",
+            {"participant_id": msg.participant_id},
+            msg.reason,
+        )
+
+    async def _mute(self, conn: Connection, live: LiveRoom, msg: m.Mute) -> dict[str, Any]:
+        return await self._apply(
+            conn,
+            live,
+            lambda: live.room.mute(conn.participant_id, msg.participant_id, msg.muted),
+            "muted",
+            {"participant_id": msg.participant_id, "muted": msg.muted},
+        )
+
+    async def _lock(self, conn: Connection, live: LiveRoom, msg: m.Lock) -> dict[str, Any]:
+        return await self._apply(
+            conn,
+            live,
+            lambda: live.room.lock(conn.participant_id, msg.locked),
+            "locked",
+            {"locked": msg.locked},
+        )
+
+    async def _end(self, conn: Connection, live: LiveRoom, msg: m.End) -> dict[str, Any]:
+        result = await self._apply(conn, live, lambda: live.room.end(conn.participant_id), "ended")
+        await self._db_work(self._mark_ended(conn.session_id))
+        self.hub.forget_if_empty(conn.session_id)
+        return result
+
+    async def _mark_ended(self, session_id: str) -> None:
+        async with self.services.db.session() as session:
+            ms = await session.get(MediationSession, session_id)
+            if ms is not None:
+                ms.status = "ended"
+                ms.ended_at = self.services.clock.now()
+                ms.end_reason = "ended_by_mediator"
+
+    async def _open_subroom(self, conn: Connection, live: LiveRoom, msg: m.OpenSubroom) -> dict[str, Any]:
+        return await self._apply(
+            conn,
+            live,
+            lambda: live.room.open_subroom(conn.participant_id, msg.subroom, msg.label),
+            "subroom_opened",
+            {"subroom": msg.subroom, "label": msg.label},
+        )
+
+    async def _move(self, conn: Connection, live: LiveRoom, msg: m.Move) -> dict[str, Any]:
+        return await self._apply(
+            conn,
+            live,
+            lambda: live.room.move(conn.participant_id, msg.participant_id, msg.subroom),
+            "moved",
+            {"participant_id": msg.participant_id, "subroom": msg.subroom},
+        )
+
+    async def _close_subrooms(self, conn: Connection, live: LiveRoom, msg: m.CloseSubrooms) -> dict[str, Any]:
+        return await self._apply(
+            conn, live, lambda: live.room.close_subrooms(conn.participant_id), "subrooms_closed"
+        )
+
+    async def _chat(self, conn: Connection, live: LiveRoom, msg: m.Chat) -> dict[str, Any]:
+        seat = live.room.seat(conn.participant_id)
+        if Capability.CHAT not in seat.caps or seat.state.value != "present":
+            raise PermissionDenied("you cannot chat here", code="chat_not_allowed")
+        if not conn.chat.allow(self.monotonic()):
+            raise RateLimited("too many messages; slow down", code="rate_limited")
+        now = self.services.clock.now()
+        await self._store(conn, "chat", data={"text": msg.text, "subroom": seat.location})
+        payload = {
+            "from": conn.participant_id,
+            "name": seat.name,
+            "role": seat.role.value,
+            "text": msg.text,
+            "subroom": seat.location,
+            "at": now.isoformat(),
+        }
+        for pid in live.room.audience(conn.participant_id) | {conn.participant_id}:
+            target = live.sids.get(pid)
+            if target is not None:
+                await self.emit("chat", payload, to=target)
+        return {"ok": True}
+
+    async def _leave(self, conn: Connection, live: LiveRoom, msg: m.Leave) -> dict[str, Any]:
+        return await self._apply(conn, live, lambda: live.room.leave(conn.participant_id), "left")
+
+    # --- delivery -----------------------------------------------------------------------------------
+
+    async def _store(
+        self, conn: Connection, kind: str, *, data: dict[str, Any] | None = None, note: str | None = None
+    ) -> None:
+        await self._db_work(self._store_now(conn, kind, data=data, note=note))
+
+    async def _store_now(
+        self, conn: Connection, kind: str, *, data: dict[str, Any] | None = None, note: str | None = None
+    ) -> None:
+        async with self.services.db.session() as session:
+            seat = await session.get(SessionParticipant, conn.participant_id)
+            await record(
+                session,
+                session_id=conn.session_id,
+                participant_id=conn.participant_id,
+                kind=kind,
+                actor=seat.display_name if seat else conn.participant_id,
+                at=self.services.clock.now(),
+                data=data,
+                note=note,
+            )
+
+    async def _close_sid(self, sid: str, reason: CloseReason, note: str | None = None) -> None:
+        """Tell the client why, then end its connection. The connection whose own request causes the close
+        (leave, end) must still receive its acknowledgement: it is told now and disconnected by the sweep,
+        unless the client, as the protocol asks, disconnects first."""
+        conn = self.hub.connections.get(sid)
+        if conn is not None:
+            conn.closing = True
+        await self.emit("closed", {"reason": reason.value, "note": note}, to=sid)
+        if sid == self._requester():
+            self.hub.lingering.add(sid)
+        else:
+            await self.disconnect(sid)
+
+    def _requester(self) -> str | None:
+        task = asyncio.current_task()
+        return getattr(task, "tiaojie_sid", None)
+
+    async def _deliver(self, live: LiveRoom, events: list[Event], exclude: str | None = None) -> None:
+        """Close the connections the events end, then send every ready client its view of the room."""
+        for event in events:
+            if event.kind == "closed" and event.participant_id is not None:
+                sid = live.sids.pop(event.participant_id, None)
+                if sid is not None:
+                    await self._close_sid(sid, CloseReason(str(event.data["reason"])), event.data.get("note"))  # type: ignore[arg-type]
+            elif event.kind == "ended":
+                for sid in list(live.sids.values()):
+                    await self._close_sid(sid, CloseReason.ROOM_ENDED)
+                live.sids.clear()
+        for pid, sid in list(live.sids.items()):
+            conn = self.hub.connections.get(sid)
+            if sid == exclude or conn is None or not conn.ready or conn.closing:
+                continue
+            if pid in live.room.seats:
+                await self.emit("room", live.room.snapshot(pid), to=sid)
+
+    async def sweep(self) -> None:
+        """Give up seats whose reconnect grace period has passed; end connections told to close."""
+        for sid in list(self.hub.lingering):
+            self.hub.lingering.discard(sid)
+            await self.disconnect(sid)
+        for live in list(self.hub.rooms.values()):
+            async with live.lock:
+                events = live.room.expire(now=self.monotonic())
+            if events:
+                await self._deliver(live, events)
+                self.hub.forget_if_empty(live.room.session_id)
