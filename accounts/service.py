@@ -34,7 +34,9 @@ __all__ = [
     "logout",
     "organisation_subtree",
     "principal_for_user",
+    "key_needs_touch",
     "revoke_api_key",
+    "touch_api_key",
     "verify_password",
 ]
 
@@ -229,8 +231,6 @@ async def authenticate_api_key(
     key = await session.get(ApiKey, key_id)
     if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _sha256(secret)):
         raise Unauthenticated("unknown or revoked API key", code="invalid_api_key")
-    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=5):
-        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
     if key.court_id is not None:
         return Principal(
             kind=PrincipalKind.COURT,
@@ -252,6 +252,15 @@ async def authenticate_api_key(
         ip=ip,
         user_agent=user_agent,
     )
+
+
+def key_needs_touch(key_last_used: datetime | None, now: datetime) -> bool:
+    """``last_used_at`` is kept to within five minutes, so a busy key does not write on every request."""
+    return key_last_used is None or now - key_last_used > timedelta(minutes=5)
+
+
+async def touch_api_key(session: AsyncSession, key_id: str, *, now: datetime) -> None:
+    await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
 
 
 async def principal_for_user(

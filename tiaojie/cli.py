@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import json
 import secrets
@@ -48,6 +49,10 @@ async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
     await site.start()
+    # Everything imported and built so far lives as long as the process: keep it out of the garbage
+    # collector's full passes, which otherwise pause every request (measured in docs/benchmarks.md).
+    gc.collect()
+    gc.freeze()
     bound = runner.addresses[0][1] if runner.addresses else port
     scheme = "https" if ssl_context else "http"
     shown_host = f"[{host}]" if ":" in host else host

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from aiohttp import web
 
 from accounts.principal import Principal
-from accounts.service import authenticate_api_key, authenticate_session, principal_for_user
+from accounts.service import (
+    authenticate_api_key,
+    authenticate_session,
+    key_needs_touch,
+    principal_for_user,
+    touch_api_key,
+)
+from accounts.tables import ApiKey
 from tiaojie.errors import PermissionDenied, Unauthenticated
 from web.services import SERVICES, Services
 
@@ -28,6 +39,8 @@ SESSION_COOKIE = "tj_session"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+log = logging.getLogger(__name__)
+
 KEY_CACHE_SECONDS = 30.0
 
 
@@ -39,13 +52,14 @@ class _Cached:
 
 class KeyCache:
     """Recently verified API keys (by the hash of the whole token), so that a busy court system's every
-    request does not go to the database. Revoking a key clears the cache of the process that revoked it;
-    other processes notice within KEY_CACHE_SECONDS."""
+    request does not go to the database. Concurrent requests with a key not in the cache wait for one
+    lookup instead of each doing their own. A revoked key stops working within KEY_CACHE_SECONDS."""
 
     def __init__(self, ttl: float = KEY_CACHE_SECONDS, max_entries: int = 10_000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: dict[str, _Cached] = {}
+        self._pending: dict[str, asyncio.Future[Principal]] = {}
 
     def get(self, token_hash: str) -> Principal | None:
         entry = self._entries.get(token_hash)
@@ -60,6 +74,28 @@ class KeyCache:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[token_hash] = _Cached(principal, time.monotonic() + self.ttl)
+
+    async def lookup(self, token_hash: str, verify: Callable[[], Awaitable[Principal]]) -> Principal:
+        cached = self.get(token_hash)
+        if cached is not None:
+            return cached
+        pending = self._pending.get(token_hash)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Principal] = asyncio.get_running_loop().create_future()
+        self._pending[token_hash] = future
+        try:
+            principal = await verify()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody else needs it
+            raise
+        else:
+            future.set_result(principal)
+            self.put(token_hash, principal)
+            return principal
+        finally:
+            del self._pending[token_hash]
 
     def clear(self) -> None:
         self._entries.clear()
@@ -82,17 +118,36 @@ async def authenticate_bearer(request: web.Request, services: Services | None = 
     if len(token) > 200:
         raise Unauthenticated("malformed API key", code="invalid_api_key")
     cache = request.app[KEY_CACHE]
-    token_hash = hashlib.sha256(token.encode()).hexdigest()
-    cached = cache.get(token_hash)
+    principal = await cache.lookup(
+        hashlib.sha256(token.encode()).hexdigest(), lambda: _verify(services, token)
+    )
     user_agent = request.headers.get("User-Agent", "")[:300] or None
-    if cached is not None:
-        return replace(cached, ip=client_ip(request), user_agent=user_agent)
-    async with services.db.session() as session:
-        principal = await authenticate_api_key(
-            session, token, now=services.clock.now(), ip=client_ip(request), user_agent=user_agent
-        )
-    cache.put(token_hash, principal)
+    return replace(principal, ip=client_ip(request), user_agent=user_agent)
+
+
+async def _verify(services: Services, token: str) -> Principal:
+    """Check a key against the database (read-only), and note its use now and then in the background."""
+    now = services.clock.now()
+    async with services.db.read() as session:
+        principal = await authenticate_api_key(session, token, now=now)
+        key = await session.get(ApiKey, principal.id)
+        touch = key is not None and key_needs_touch(key.last_used_at, now)
+    if touch:
+        task = asyncio.create_task(_touch(services, principal.id, now))
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
     return principal
+
+
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+async def _touch(services: Services, key_id: str, now: datetime) -> None:
+    try:
+        async with services.db.session() as session:
+            await touch_api_key(session, key_id, now=now)
+    except Exception:
+        log.warning("could not record the use of API key %s", key_id, exc_info=True)
 
 
 async def authenticate_cookie(
