@@ -10,6 +10,7 @@ API for that, so this module opens a few doors into it; the rest of ``media/`` u
 - :class:`RawRtpSender` sends prepared RTP through a sender's SRTP session, with the SSRC, payload types and
   header-extension ids negotiated for it, and keeps the counters aiortc's sender reports are built from.
   The sender's track is a :class:`SilentTrack`, so SDP and SSRC negotiation stay normal.
+  :func:`set_stream_id` names the media stream (``a=msid``) a sender's track is announced in.
 - :func:`observe_rtcp` shows a sender the subscriber's RTCP (PLI, FIR, NACK, REMB, RR) and a receiver the
   publisher's (SR, BYE); :func:`send_rtcp`, :func:`request_keyframe` and :func:`send_remb` talk upstream.
 - :func:`announce_addresses` picks the addresses aioice binds and announces host candidates on (aioice
@@ -38,6 +39,7 @@ from weakref import WeakKeyDictionary
 
 import aioice.ice
 import aiortc
+import aiortc.rtcpeerconnection
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCRtpReceiver, RTCRtpSender
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
@@ -74,6 +76,7 @@ __all__ = [
     "rtc_configuration",
     "send_remb",
     "send_rtcp",
+    "set_stream_id",
 ]
 
 logger = logging.getLogger(__name__)
@@ -109,6 +112,8 @@ _TX_OCTET_COUNT: Final = "_RTCRtpSender__octet_count"
 _TX_NTP_TIMESTAMP: Final = "_RTCRtpSender__ntp_timestamp"
 _TX_RTP_TIMESTAMP: Final = "_RTCRtpSender__rtp_timestamp"
 _TX_COUNTERS: Final = (_TX_PACKET_COUNT, _TX_OCTET_COUNT, _TX_NTP_TIMESTAMP, _TX_RTP_TIMESTAMP)
+# RTCRtpSender: the msid stream id aiortc writes into the SDP (one per peer connection unless we set it).
+_TX_STREAM_ID: Final = "_stream_id"
 # Also used directly (typed in aiortc): RTCRtpSender._ssrc / ._rtx_ssrc, RTCDtlsTransport._send_rtp(data) and
 # RTCDtlsTransport._rtp_header_extensions_map (only to rebuild a datagram outside the receive loop).
 # aioice: the module function Connection.gather_candidates asks for the addresses to bind host candidates.
@@ -215,6 +220,13 @@ def check_compatible(*, allow_other_version: bool = False) -> None:
         RTCRtpSender, "__init__", ("_ssrc", "_rtx_ssrc", _TX_STARTED, *_TX_COUNTERS), "sender state we use"
     )
     problems += _check_uses(RTCRtpSender, "_run_rtcp", _TX_COUNTERS, "sender reports are built from it")
+    problems += _check_uses(RTCRtpSender, "__init__", (_TX_STREAM_ID,), "the sender's msid stream id")
+    problems += _check_uses(
+        aiortc.rtcpeerconnection,
+        "create_media_description_for_transceiver",
+        (_TX_STREAM_ID,),
+        "the msid of an m-section comes from the sender",
+    )
     problems += _check_uses(
         aioice.ice.Connection, "gather_candidates", (_GET_HOST_ADDRESSES,), "announce_addresses replaces it"
     )
@@ -565,6 +577,20 @@ class RawRtpSender:
                 # Sent now: pair the first packet of each frame with the wall clock, as aiortc does.
                 self._last_timestamp = timestamp
                 self.set_report_clock(_ntp_now(), timestamp)
+
+
+def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
+    """Announce the sender's track in the media stream ``stream_id`` (the first half of ``a=msid``).
+
+    aiortc puts every sender of a peer connection into one stream with a random id. A forwarding server
+    wants one stream per publisher: a browser pairs audio and video for lip sync within a stream, and
+    ``RTCTrackEvent.streams[0].id`` then names the publisher. Takes effect in the next offer or answer.
+    The id must be a non-empty SDP token (no spaces).
+    """
+    if not stream_id or any(char.isspace() for char in stream_id):
+        raise ValueError(f"a stream id is a non-empty token without spaces, not {stream_id!r}")
+    _require(sender, _TX_STREAM_ID)
+    setattr(sender, _TX_STREAM_ID, stream_id)
 
 
 # --- RTCP ---------------------------------------------------------------------------------------------------
