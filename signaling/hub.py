@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from media.engine import RoomMedia
 from rooms.room import Room
 from signaling.ratelimit import TokenBucket
 
@@ -29,6 +30,7 @@ class LiveRoom:
     room: Room
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     sids: dict[str, str] = field(default_factory=dict)  # participant id -> socket id
+    media: RoomMedia | None = None
 
 
 class Hub:

@@ -30,12 +30,15 @@ __all__ = [
     "Move",
     "Mute",
     "OpenSubroom",
+    "Publish",
     "Remove",
+    "SubscribeAnswer",
     "parse",
 ]
 
 PROTOCOL_VERSION = 1
-MAX_MESSAGE_BYTES = 64 * 1024
+MAX_MESSAGE_BYTES = 128 * 1024
+MAX_SDP_BYTES = 64 * 1024
 
 Id = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
@@ -115,6 +118,22 @@ class Leave(_Message):
     pass
 
 
+Sdp = Annotated[str, Field(min_length=10, max_length=MAX_SDP_BYTES)]
+
+
+class Publish(_Message):
+    """The client's offer on its publish connection (microphone, camera, optionally screen)."""
+
+    sdp: Sdp
+    sources: dict[Id, Literal["audio", "camera", "screen"]] | None = Field(None, max_length=8)
+
+
+class SubscribeAnswer(_Message):
+    """The client's answer to the server's ``subscribe_offer``."""
+
+    sdp: Sdp
+
+
 CLIENT_MESSAGES: dict[str, type[_Message]] = {
     "acknowledge": Acknowledge,
     "check_identity": CheckIdentity,
@@ -129,6 +148,8 @@ CLIENT_MESSAGES: dict[str, type[_Message]] = {
     "close_subrooms": CloseSubrooms,
     "chat": Chat,
     "leave": Leave,
+    "publish": Publish,
+    "subscribe_answer": SubscribeAnswer,
 }
 
 

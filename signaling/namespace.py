@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import socketio
@@ -22,6 +22,7 @@ from accounts.principal import AuthMethod, Principal, PrincipalKind
 from cases.lifecycle import CaseEvent, CaseState
 from cases.tables import Case
 from cases.workflow import apply_event
+from media.engine import RoomMedia
 from rooms.room import Capability, CloseReason, Event, Role
 from rooms.sessions import JoinContext, record, resolve_join
 from rooms.tables import MediationSession, SessionParticipant
@@ -37,6 +38,22 @@ log = logging.getLogger(__name__)
 NAMESPACE = "/room"
 T = TypeVar("T")
 _STRIKES_BEFORE_CLOSE = 20
+
+
+def _published_kinds(sdp: str, sources: Mapping[str, str] | None) -> set[Capability]:
+    """The rights an offer needs: audio for an audio section, video for the first video section, screen
+    for a second one or one labelled ``screen``."""
+    wanted: set[Capability] = set()
+    videos = 0
+    for line in sdp.splitlines():
+        if line.startswith("m=audio"):
+            wanted.add(Capability.AUDIO)
+        elif line.startswith("m=video"):
+            videos += 1
+            wanted.add(Capability.VIDEO if videos == 1 else Capability.SCREEN)
+    if sources and "screen" in sources.values():
+        wanted.add(Capability.SCREEN)
+    return wanted
 
 
 def _error(exc: TiaojieError) -> dict[str, Any]:
@@ -74,6 +91,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             m.CloseSubrooms: self._close_subrooms,
             m.Chat: self._chat,
             m.Leave: self._leave,
+            m.Publish: self._publish,
+            m.SubscribeAnswer: self._subscribe_answer,
         }
 
     # --- connect and disconnect ---------------------------------------------------------------------
@@ -138,7 +157,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         now = self.services.clock.now()
         async with self.services.db.session() as session:
             ctx = await resolve_join(session, hello.token, secret=self.services.links.secret, now=now)
-            live = self.hub.room(ctx.session.id)
+            live = self._live(ctx.session.id)
             async with live.lock:
                 previous = live.sids.get(ctx.participant.id)
                 events = live.room.join(
@@ -243,11 +262,15 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise RateLimited("too many messages; slow down", code="rate_limited")
         live = self.hub.rooms[conn.session_id]
         if event == "sync":
+            first = not conn.ready
             conn.ready = True
+            if first and live.media is not None and conn.participant_id in live.media.participants:
+                self._spawn(self._renegotiate(live, conn.participant_id))
             return {
                 "ok": True,
                 "protocol": m.PROTOCOL_VERSION,
                 "room": live.room.snapshot(conn.participant_id),
+                "ice_servers": self._ice_servers(),
             }
         message = m.parse(event, data)
         handler = self._handlers[type(message)]
@@ -341,6 +364,93 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._db_work(self._mark_ended(conn.session_id))
         self.hub.forget_if_empty(conn.session_id)
         return result
+
+    # --- media --------------------------------------------------------------------------------------
+
+    def _live(self, session_id: str) -> LiveRoom:
+        live = self.hub.room(session_id)
+        if live.media is None:
+
+            async def renegotiate(pid: str) -> None:
+                await self._renegotiate(live, pid)
+
+            live.media = RoomMedia(
+                session_id, live.room.audience, self.services.media, on_renegotiate=renegotiate
+            )
+        return live
+
+    def _ice_servers(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "urls": list(s.urls),
+                **({"username": s.username} if s.username else {}),
+                **({"credential": s.credential} if s.credential else {}),
+            }
+            for s in self.services.settings.ice_servers
+        ]
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _renegotiate(self, live: LiveRoom, pid: str) -> None:
+        """Send the participant the server's next offer on their subscribe connection, if any."""
+        media = live.media
+        sid = live.sids.get(pid)
+        conn = self.hub.connections.get(sid) if sid else None
+        if media is None or conn is None or not conn.ready or pid not in media.participants:
+            return  # sync sends the first offer; a participant without media needs none
+        try:
+            offer = await media.subscribe_offer(pid)
+        except TiaojieError:
+            log.info("no subscribe offer for %s", pid, exc_info=True)
+            return
+        if offer is not None:
+            tracks = {
+                mid: {"publisher_id": t.publisher_id, "source": t.source, "kind": t.kind}
+                for mid, t in media.subscriptions(pid).items()
+            }
+            await self.emit("subscribe_offer", {"sdp": offer, "tracks": tracks}, to=sid)
+
+    async def _sync_media(self, live: LiveRoom) -> None:
+        """Make the media follow the room: connections for who is present, none for who is not, host
+        mutes applied, and each track visible exactly to its audience."""
+        media = live.media
+        if media is None:
+            return
+        if live.room.ended:
+            live.media = None
+            await media.close()
+            return
+        present = {s.participant_id: s for s in live.room.present()}
+        for pid in media.participants - present.keys():
+            await media.remove_participant(pid)
+        for pid in present.keys() - media.participants:
+            await media.add_participant(pid)
+        for pid, seat in present.items():
+            media.set_muted(pid, "audio", seat.muted_by_host)
+        await media.refresh_audience()
+
+    async def _publish(self, conn: Connection, live: LiveRoom, msg: m.Publish) -> dict[str, Any]:
+        seat = live.room.seat(conn.participant_id)
+        if seat.state.value != "present" or live.media is None:
+            raise Conflict("you can send media once admitted", code="not_admitted")
+        missing = _published_kinds(msg.sdp, msg.sources) - seat.caps
+        if missing:
+            raise PermissionDenied(
+                f"your role may not send {', '.join(sorted(c.value for c in missing))}", code="not_allowed"
+            )
+        answer = await live.media.publish_offer(conn.participant_id, msg.sdp, msg.sources)
+        return {"ok": True, "sdp": answer}
+
+    async def _subscribe_answer(
+        self, conn: Connection, live: LiveRoom, msg: m.SubscribeAnswer
+    ) -> dict[str, Any]:
+        if live.media is None or conn.participant_id not in live.media.participants:
+            raise Conflict("no offer is waiting for an answer", code="no_offer")
+        await live.media.subscribe_answer(conn.participant_id, msg.sdp)
+        return {"ok": True}
 
     async def _mark_ended(self, session_id: str) -> None:
         async with self.services.db.session() as session:
@@ -455,6 +565,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 continue
             if pid in live.room.seats:
                 await self.emit("room", live.room.snapshot(pid), to=sid)
+        await self._sync_media(live)
 
     async def sweep(self) -> None:
         """Give up seats whose reconnect grace period has passed; end connections told to close."""

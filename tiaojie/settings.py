@@ -10,6 +10,7 @@ The defaults are the embedded default: SQLite and media files under ``./var/``, 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import tomllib
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tiaojie.errors import InvalidInput
 
-__all__ = ["ENV_PREFIX", "Settings", "load_settings"]
+__all__ = ["ENV_PREFIX", "IceServer", "Settings", "load_settings"]
 
 ENV_PREFIX = "TIAOJIE_"
 
@@ -37,6 +38,19 @@ DEFAULT_MATERIAL_TYPES = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/ofd",
 )
+
+
+class IceServer(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    urls: tuple[str, ...]
+    username: str | None = None
+    credential: str | None = None
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _one_url(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
 
 
 class Settings(BaseModel):
@@ -89,16 +103,39 @@ class Settings(BaseModel):
     notifier: Literal["log", "http"] = Field("log", description="How join links reach people: log or http.")
     notifier_url: str | None = Field(None, description="The SMS gateway's URL (notifier=http).")
     notifier_token: str | None = Field(None, description="Bearer token for the SMS gateway.")
+    ice_servers: tuple[IceServer, ...] = Field(
+        (),
+        description="STUN/TURN servers for browsers and the server, as JSON: "
+        '[{"urls": ["turn:turn.court.example:3478"], "username": "u", "credential": "p"}]. '
+        "Empty by default: no public STUN server is ever used.",
+    )
+    announced_addresses: tuple[str, ...] | None = Field(
+        None,
+        description="IP addresses the media server gathers and announces ICE candidates on "
+        "(comma-separated); "
+        "default: every interface except loopback.",
+    )
+    video_codec: Literal["VP8", "H264"] = Field("VP8", description="The rooms' one video codec.")
     reconnect_grace_seconds: float = Field(
         60.0, gt=0, le=600, description="How long a dropped participant's seat waits for them to rejoin."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("material_types", mode="before")
+    @field_validator("material_types", "announced_addresses", mode="before")
     @classmethod
-    def _split_types(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("ice_servers", mode="before")
+    @classmethod
+    def _json_servers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else ()
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not JSON: {exc.msg}") from None
         return value
 
     @property

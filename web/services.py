@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiortc import RTCIceServer
 
 from cases.calendar import CalendarOverrides, WorkdayCalendar
 from cases.context import CaseEnv
+from media.codecs import Codec
+from media.engine import MediaConfig
 from rooms.notify import HttpGatewayNotifier, LogNotifier, Notifier
 from rooms.sessions import LinkPolicy
 from store.database import Database
@@ -29,6 +32,7 @@ class Services:
     cases: CaseEnv
     notifier: Notifier
     links: LinkPolicy
+    media: MediaConfig
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Services:
@@ -56,8 +60,17 @@ class Services:
         links = LinkPolicy(
             secret=settings.secret_key, base_url=settings.base_url(), hours_after_end=settings.join_link_hours
         )
+        media = MediaConfig(
+            announced_addresses=settings.announced_addresses,
+            ice_servers=tuple(
+                RTCIceServer(urls=list(s.urls), username=s.username, credential=s.credential)
+                for s in settings.ice_servers
+            ),
+            video_codec=Codec(settings.video_codec),
+        )
         return cls(
             settings=settings,
+            media=media,
             notifier=notifier,
             links=links,
             db=db or Database(settings.effective_database_url),
