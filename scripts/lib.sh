@@ -41,3 +41,27 @@ ensure_venv() {
         echo "$want" > "$stamp"
     fi
 }
+
+# build_client: the party page's script (web/client/) bundled into web/static/client/ with esbuild from npm.
+# Runs `npm ci` when package-lock.json changed and the bundle when any source changed (stamped by hash).
+build_client() {
+    local dir=web/client out=web/static/client
+    if ! command -v npm >/dev/null; then
+        if [ -f "$out/party.js" ]; then say "npm not found: keeping the existing client bundle"; return 0; fi
+        apt_install nodejs npm || { say "install Node.js and npm to build the party page (web/client)"; exit 1; }
+    fi
+    local lock
+    lock=$(sha256sum "$dir/package.json" "$dir/package-lock.json" | sha256sum | cut -d' ' -f1)
+    if [ ! -d "$dir/node_modules" ] || [ "$(cat "$dir/node_modules/.tiaojie-lock" 2>/dev/null)" != "$lock" ]; then
+        say "installing the client's npm packages"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+        echo "$lock" > "$dir/node_modules/.tiaojie-lock"
+    fi
+    local want
+    want=$( (echo "$lock"; find "$dir/src" -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)
+    if [ ! -f "$out/party.js" ] || [ "$(cat "$out/.stamp" 2>/dev/null)" != "$want" ]; then
+        say "bundling the client (web/client → $out)"
+        (cd "$dir" && npm run --silent build) || exit 1
+        echo "$want" > "$out/.stamp"
+    fi
+}

@@ -25,6 +25,7 @@ from tiaojie.settings import Settings
 from web.api import build_router
 from web.api.session import setup_session_routes
 from web.auth import KEY_CACHE, KeyCache
+from web.client_page import setup_client
 from web.console import setup_console
 from web.errors import error_middleware
 from web.openapi import build_openapi
@@ -142,6 +143,7 @@ def create_app(
 
     setup_session_routes(app)
     setup_console(app)
+    setup_client(app)
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
