@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.principal import Principal, PrincipalKind
 from cases.tables import Case
 from tiaojie.errors import NotFound, PermissionDenied
+from tiaojie.ids import is_id
 
 __all__ = ["Action", "can", "case_filter", "ensure", "load_case", "reveals_personal_data", "sees_case"]
 
@@ -84,6 +85,8 @@ def sees_case(actor: Principal, case: Case) -> bool:
 async def load_case(
     session: AsyncSession, actor: Principal, case_id: str, *, for_update: bool = False
 ) -> Case:
+    if not is_id(case_id, "cas"):  # not even shaped like one: nothing to look up (PostgreSQL refuses NUL)
+        raise NotFound("case not found", resource="case")
     case = await session.get(Case, case_id, with_for_update=for_update)
     if case is None or not sees_case(actor, case):
         raise NotFound("case not found", resource="case")

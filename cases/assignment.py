@@ -16,13 +16,13 @@ from cases import audit
 from cases.access import Action, ensure
 from cases.context import CaseEnv
 from cases.deadlines import acceptance_due
-from cases.lifecycle import CaseEvent, CaseState
+from cases.lifecycle import ACTIVE_STATES, CaseEvent, CaseState
 from cases.roster import RosterStatus
 from cases.schemas import AssignIn, ChangeDecisionIn, ChangeRequestIn, DisclosureConsentIn, DisclosureIn
 from cases.tables import Assignment, Case, ChangeRequest, Disclosure, Mediator, Party, RosterEntry
 from cases.vocab import AssignmentStatus, ChangeStatus, DisclosureKind
 from cases.workflow import apply_event
-from tiaojie.errors import Conflict, InvalidInput, NotFound
+from tiaojie.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from tiaojie.ids import new_id
 
 __all__ = [
@@ -191,6 +191,16 @@ async def expire_overdue_assignments(session: AsyncSession, env: CaseEnv) -> lis
     return expired
 
 
+def _require_active(case: Case, action: str) -> None:
+    """Disclosures and change requests belong to a mediation still under way (as ``allowed_actions`` says)."""
+    if CaseState(case.state) not in ACTIVE_STATES:
+        raise IllegalTransition(
+            f"cannot {action.replace('_', ' ')} on a case in state {case.state!r}",
+            current_state=case.state,
+            event=action,
+        )
+
+
 async def _party_of(session: AsyncSession, case: Case, party_id: str, field: str) -> Party:
     party = await session.get(Party, party_id)
     if party is None or party.case_id != case.id:
@@ -202,6 +212,7 @@ async def disclose(
     session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, data: DisclosureIn
 ) -> Disclosure:
     ensure(actor, Action.DISCLOSE, case)
+    _require_active(case, "disclose")
     if data.kind is not DisclosureKind.NONE and not data.details.strip():
         raise InvalidInput("describe the circumstances you disclose", field="details", code="required")
     assert case.current_mediator_id is not None
@@ -266,6 +277,7 @@ async def request_change(
     session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, data: ChangeRequestIn
 ) -> ChangeRequest:
     ensure(actor, Action.REQUEST_CHANGE, case)
+    _require_active(case, "request_change")
     await _party_of(session, case, data.party_id, "party_id")
     if case.current_mediator_id is None:
         raise Conflict("the case has no mediator to change", code="no_mediator", current_state=case.state)

@@ -250,13 +250,15 @@ async def submit_entry(
         if mediator is None:
             raise NotFound("mediator not found", resource="mediator", field="mediator_id")
         organisation_id = mediator.organisation_id
+        # Scope first: another union's mediator must look the same as no mediator at all.
+        _require_union_scope(actor, organisation_id)
         if data.organisation_id not in (None, organisation_id):
             raise Conflict("the mediator belongs to another organisation", code="organisation_mismatch")
     elif data.organisation_id is not None:
         organisation_id = data.organisation_id
+        _require_union_scope(actor, organisation_id)
     else:
         raise NotFound("name an organisation or a mediator", field="organisation_id", resource="organisation")
-    _require_union_scope(actor, organisation_id)
     existing = await session.scalar(
         select(RosterEntry).where(
             RosterEntry.court_id == data.court_id,

@@ -82,6 +82,24 @@ def _phone(value: str) -> str:
 
 
 Phone = Annotated[str, Field(min_length=3, max_length=40), AfterValidator(_phone)]
+
+_EARLIEST_DAY = date(1900, 1, 1)
+_LATEST_DAY = date(2199, 12, 31)
+
+
+_D = TypeVar("_D", bound=date)
+
+
+def _plausible_day(value: _D) -> _D:
+    """Dates far outside the life of a case overflow date arithmetic and time-zone conversion: refuse them."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not _EARLIEST_DAY <= day <= _LATEST_DAY:
+        raise PydanticCustomError("date_out_of_range", "the date must lie between 1900 and 2199")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_plausible_day)]
+Instant = Annotated[datetime, AfterValidator(_plausible_day)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 LongText = Annotated[str, Field(max_length=20000)]
@@ -296,11 +314,11 @@ class CaseCreate(_In):
     )
     judge_name: str | None = Field(None, max_length=100)
     clerk_name: str | None = Field(None, max_length=100)
-    applied_at: datetime | None = Field(None, description="When the parties applied for mediation.")
+    applied_at: Instant | None = Field(None, description="When the parties applied for mediation.")
     offline_agreement: bool = Field(
         False, description="An agreement reached offline, uploaded to apply for judicial confirmation."
     )
-    agreement_effective_at: datetime | None = Field(
+    agreement_effective_at: Instant | None = Field(
         None,
         description="For an offline agreement: when its last party signed (starts the 30-day JC period).",
     )
@@ -394,8 +412,8 @@ class CaseListQuery(PageQuery):
     mediator_id: str | None = Field(None, max_length=40)
     organisation_id: str | None = Field(None, max_length=40)
     case_number: str | None = Field(None, max_length=80)
-    created_from: date | None = None
-    created_to: date | None = None
+    created_from: Day | None = None
+    created_to: Day | None = None
 
 
 class MaterialOut(_Out):
@@ -469,7 +487,7 @@ class ChangeRequestOut(_Out):
 
 class ConsentIn(_In):
     party_id: str = Field(max_length=40)
-    consented_at: datetime
+    consented_at: Instant
     method: Annotated[str, Field(min_length=1, max_length=100)] = Field(
         description="How consent was given, e.g. signed form, recorded call, in session."
     )

@@ -11,10 +11,11 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, get_args
 
 from aiohttp import web
 from pydantic import ValidationError
+from pydantic_core.core_schema import ErrorType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -32,7 +33,7 @@ from tiaojie.errors import (
     UnsupportedMediaType,
 )
 
-__all__ = ["error_middleware", "error_response", "status_for", "validation_errors"]
+__all__ = ["error_middleware", "error_response", "invalid_input", "status_for", "validation_errors"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,21 @@ def validation_errors(exc: ValidationError, *, prefix: str = "") -> list[dict[st
             }
         )
     return out
+
+
+_PYDANTIC_ERROR_TYPES = frozenset(get_args(ErrorType))
+
+
+def invalid_input(exc: ValidationError) -> InvalidInput:
+    """A request's validation failure: names the first offending field, and carries that field's code when
+    it is one of the service's own rules (``invalid_id_number``, ``invalid_phone`` …) rather than one of
+    pydantic's generic ones (``missing``, ``string_too_long`` …, reported as ``validation_failed``)."""
+    errors = validation_errors(exc)
+    if not errors:
+        return InvalidInput("invalid input")
+    first = errors[0]
+    code = None if first["code"] in _PYDANTIC_ERROR_TYPES else first["code"]
+    return InvalidInput(first["message"], field=first["field"], code=code, errors=errors)
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
@@ -115,14 +131,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except TiaojieError as exc:
         return _from_tiaojie(exc)
     except ValidationError as exc:
-        errors = validation_errors(exc)
-        return error_response(
-            422,
-            "validation_failed",
-            errors[0]["message"] if errors else "invalid input",
-            field=errors[0]["field"] if errors else None,
-            errors=errors,
-        )
+        return _from_tiaojie(invalid_input(exc))
     except StaleDataError:
         return error_response(
             409, "concurrent_update", "the resource changed meanwhile; read it again and retry"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from typing import Any
 
@@ -64,8 +66,16 @@ class _Generator(GenerateJsonSchema):
     pass
 
 
-def _schema(annotation: Any, mode: JsonSchemaMode, defs: dict[str, Any]) -> dict[str, Any]:
+@functools.cache
+def _generated(annotation: Any, mode: JsonSchemaMode) -> str:
+    """A type's JSON schema, generated once per process: generation takes a good part of a second for the
+    whole API, and every application (each test builds one) would otherwise pay it again."""
     schema = TypeAdapter(annotation).json_schema(ref_template=_REF, mode=mode, schema_generator=_Generator)
+    return json.dumps(schema)
+
+
+def _schema(annotation: Any, mode: JsonSchemaMode, defs: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(_generated(annotation, mode))  # a fresh copy for each document
     for name, definition in schema.pop("$defs", {}).items():
         defs.setdefault(name, definition)
     return schema

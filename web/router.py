@@ -22,16 +22,50 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal
 from cases.tables import IdempotencyRecord
-from tiaojie.errors import IdempotencyConflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from tiaojie.ids import new_id
+from tiaojie.errors import IdempotencyConflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from tiaojie.ids import is_id, new_id
 from web.auth import authenticate
-from web.errors import validation_errors
+from web.errors import invalid_input
 from web.services import SERVICES, Services
 
 __all__ = ["ApiCall", "ApiRouter", "Endpoint"]
 
 M = TypeVar("M", bound=BaseModel)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+# NUL cannot be stored in PostgreSQL text, and an unpaired surrogate (a "\ud800" escape in JSON) cannot be
+# encoded as UTF-8 at all: both are refused at the edge rather than failing in the database driver.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _refuse_unstorable_text(document: Any, where: str = "") -> None:
+    """InvalidInput ``invalid_characters`` naming the first string (value or key) that cannot be stored."""
+    stack: list[tuple[str, Any]] = [(where, document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            if _UNSTORABLE.search(node):
+                raise InvalidInput(
+                    "text must not contain NUL characters or unpaired surrogates",
+                    field=path or None,
+                    code="invalid_characters",
+                )
+        elif isinstance(node, dict):
+            for name, value in node.items():
+                if _UNSTORABLE.search(name):
+                    raise InvalidInput(
+                        "field names must not contain NUL characters or unpaired surrogates",
+                        field=path or None,
+                        code="invalid_characters",
+                    )
+                stack.append((f"{path}.{name}" if path else name, value))
+        elif isinstance(node, list):
+            stack.extend(
+                (f"{path}.{index}" if path else str(index), value) for index, value in enumerate(node)
+            )
 
 
 @dataclass(slots=True)
@@ -148,11 +182,11 @@ def _parse_query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
         info = fields.get(name)
         many = info is not None and "list" in str(info.annotation)
         values[name] = request.query.getall(name) if many else request.query[name]
+        _refuse_unstorable_text(values[name], name)
     try:
         return endpoint.query.model_validate(values)
     except ValidationError as exc:
-        errors = validation_errors(exc)
-        raise InvalidInput(errors[0]["message"], field=errors[0]["field"], errors=errors) from None
+        raise invalid_input(exc) from None
 
 
 async def _parse_body(
@@ -171,18 +205,18 @@ async def _parse_body(
         if len(raw) > limit:
             raise PayloadTooLarge(f"JSON bodies are limited to {limit} bytes", limit=limit)
     try:
-        document = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        document = json.loads(raw, parse_constant=_refuse_constant)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer beyond int_max_str_digits
         raise InvalidInput(f"malformed JSON: {exc.__class__.__name__}", code="malformed_json") from None
     except RecursionError:
         raise InvalidInput("malformed JSON: nested too deeply", code="malformed_json") from None
     if not isinstance(document, dict):
         raise InvalidInput("the body must be a JSON object", code="malformed_json")
+    _refuse_unstorable_text(document)
     try:
         return endpoint.body.model_validate(document), bytes(raw)
     except ValidationError as exc:
-        errors = validation_errors(exc)
-        raise InvalidInput(errors[0]["message"], field=errors[0]["field"], errors=errors) from None
+        raise invalid_input(exc) from None
 
 
 def _render(endpoint: Endpoint, result: Any) -> web.StreamResponse:
@@ -203,6 +237,9 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
     async def handle(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
         principal = await authenticate(request, services)
+        for name, value in request.match_info.items():
+            if not is_id(value):  # every path parameter is an identifier: anything else names nothing
+                raise NotFound(f"{name.removesuffix('_id')} not found", resource=name.removesuffix("_id"))
         query = _parse_query(endpoint, request)
         body, raw = await _parse_body(endpoint, request, services)
         key = request.headers.get("Idempotency-Key") if endpoint.idempotent else None

@@ -14,11 +14,11 @@ from aiortc import (
     MediaStreamTrack,
     RTCPeerConnection,
     RTCSessionDescription,
-    VideoStreamTrack,
 )
 from aiortc.mediastreams import MediaStreamError
 
-from media.aiortc_hooks import announce_addresses, rtc_configuration
+from media.aiortc_hooks import announce_addresses, observe_rtcp, rtc_configuration
+from tests.media_engine.clients import PliCamera
 from tests.signaling.test_room_protocol import NS, Peer, admitted, close_all, scene  # noqa: F401
 from tiaojie.settings import Settings, load_settings
 
@@ -61,7 +61,10 @@ class MediaPeer:
 
     async def publish(self) -> None:
         self.publish_pc.addTransceiver(AudioStreamTrack(), "sendonly")
-        self.publish_pc.addTransceiver(VideoStreamTrack(), "sendonly")
+        # A small browser-like camera: keyframes only at the start and on PLI, cheap to encode.
+        camera = PliCamera()
+        sender = self.publish_pc.addTransceiver(camera, "sendonly").sender
+        observe_rtcp(sender, camera.watch)
         await self.publish_pc.setLocalDescription(await self.publish_pc.createOffer())
         reply = await self.peer.call("publish", {"sdp": self.publish_pc.localDescription.sdp})
         assert reply["ok"], reply

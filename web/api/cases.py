@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -422,7 +423,7 @@ def register(api: ApiRouter) -> None:
                 if not isinstance(part, BodyPartReader):
                     raise InvalidInput("nested multipart is not accepted", code="malformed_multipart")
                 if part.name == "description":
-                    text = (await part.read(decode=True))[:2001].decode("utf-8", "replace").strip()
+                    text = (await _read_field(part, limit=2000)).decode("utf-8", "replace").strip()
                     if len(text) > 500:
                         raise InvalidInput("description is limited to 500 characters", field="description")
                     description = text or None
@@ -432,16 +433,19 @@ def register(api: ApiRouter) -> None:
                         f"unexpected form field {part.name!r}", code="unknown_field", field=part.name
                     )
                 break
-        except ValueError:
+        except (ValueError, HttpProcessingError):  # HttpProcessingError: a part's headers are malformed
             raise InvalidInput("malformed multipart body", code="malformed_multipart") from None
         file_part = part
 
         async def chunks() -> AsyncIterator[bytes]:
-            while True:
-                chunk = await file_part.read_chunk(_CHUNK)
-                if not chunk:
-                    return
-                yield chunk
+            try:
+                while chunk := await file_part.read_chunk(_CHUNK):
+                    yield chunk
+                # The file is the last part and the body closes properly: a truncated upload is not stored.
+                if await reader.next() is not None:
+                    raise ValueError("a part after the file")
+            except (ValueError, HttpProcessingError):
+                raise InvalidInput("malformed multipart body", code="malformed_multipart") from None
 
         material = await intake.upload_material(
             call.session,
@@ -487,6 +491,19 @@ def register(api: ApiRouter) -> None:
         if material is None or material.case_id != case.id:
             raise NotFound("material not found", resource="material")
         return material_response(call, material)
+
+
+async def _read_field(part: BodyPartReader, *, limit: int) -> bytes:
+    """A small form field, read no further than ``limit`` bytes (``part.read()`` would take any size)."""
+    data = bytearray()
+    while chunk := await part.read_chunk(4096):
+        data.extend(chunk)
+        if len(data) > limit:
+            raise InvalidInput(f"form field {part.name} is too long", field=part.name)
+    try:
+        return bytes(part.decode(bytes(data)))
+    except RuntimeError:  # an unknown Content-Transfer-Encoding or Content-Encoding
+        raise InvalidInput(f"form field {part.name} has an unknown encoding", field=part.name) from None
 
 
 def material_response(call: ApiCall, material: Material) -> web.FileResponse:

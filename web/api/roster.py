@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
+from sqlalchemy import event
 
 from accounts.tables import Court
 from cases import roster_admin
@@ -20,6 +21,7 @@ from cases.schemas import (
     RosterListQuery,
 )
 from web.api.pages import page
+from web.auth import KEY_CACHE
 from web.router import ApiCall, ApiRouter
 
 __all__ = ["register"]
@@ -64,6 +66,10 @@ def register(api: ApiRouter) -> None:
         org = await roster_admin.add_organisation(
             call.session, call.services.clock, call.principal, call.body_as(OrganisationIn)
         )
+        # Cached API keys carry their union's organisation subtree; forget them once the new one is committed,
+        # so that the union can use it at once (other processes notice within KEY_CACHE_SECONDS).
+        cache = call.request.app[KEY_CACHE]
+        event.listen(call.session.sync_session, "after_commit", lambda _session: cache.clear(), once=True)
         return OrganisationOut.model_validate(org)
 
     @api.route(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from accounts.service import login, logout
 from tiaojie.errors import InvalidInput, Unauthenticated
@@ -15,9 +16,16 @@ from web.services import SERVICES, Services
 __all__ = ["LoginIn", "do_login", "set_session_cookie", "setup_session_routes"]
 
 
+def _storable(value: str) -> str:
+    """NUL cannot be looked up in PostgreSQL, and an unpaired surrogate cannot be encoded for hashing."""
+    if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value):
+        raise ValueError("must not contain NUL characters or unpaired surrogates")
+    return value
+
+
 class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
+    username: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_storable)]
+    password: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_storable)]
 
 
 def set_session_cookie(response: web.StreamResponse, services: Services, token: str) -> None:
