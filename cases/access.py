@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, false, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal, PrincipalKind
+from cases.lifecycle import CaseState
 from cases.tables import Case
 from tiaojie.errors import NotFound, PermissionDenied
 from tiaojie.ids import is_id
@@ -96,7 +97,15 @@ async def load_case(
 def can(actor: Principal, action: Action, case: Case) -> bool:
     if not sees_case(actor, case):
         return False
-    return actor.kind is PrincipalKind.SYSTEM or actor.kind in _WHO[action]
+    if actor.kind is PrincipalKind.SYSTEM:
+        return True
+    if (
+        action is Action.TERMINATE
+        and actor.kind is PrincipalKind.MEDIATOR
+        and case.state == CaseState.ASSIGNED
+    ):
+        return False  # a mediator who has not accepted declines instead; only the court ends such a case
+    return actor.kind in _WHO[action]
 
 
 def ensure(actor: Principal, action: Action, case: Case) -> None:

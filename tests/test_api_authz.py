@@ -304,3 +304,24 @@ async def test_who_may_act_on_a_visible_case(actors: Actors) -> None:
     assert "begin_mediation" not in court["allowed_actions"]
     assert "read_material" in court["allowed_actions"]
     assert "begin_mediation" in (await mediator.get(path))["allowed_actions"]
+
+
+async def test_a_mediator_who_has_not_accepted_cannot_terminate(client: Any, api: Any, world: Any) -> None:
+    """Before accepting, the mediator declines; terminating is the court's (found by the console work)."""
+    from tests.factories import PASSWORD, case_payload
+
+    case = await api.as_("court_a").post("/cases", json=case_payload(), expect=201)
+    await api.as_("court_a").post(
+        f"/cases/{case['id']}/assignment", json={"mediator_id": world.mediators["m1"]}, expect=200
+    )
+    login = await client.post("/api/v1/session", json={"username": "mediator1", "password": PASSWORD})
+    headers = {"X-CSRF-Token": (await login.json())["csrf_token"]}
+    seen = await (await client.get(f"/api/v1/cases/{case['id']}", headers=headers)).json()
+    assert "terminate" not in seen["allowed_actions"]
+    assert "decline" in seen["allowed_actions"]
+    response = await client.post(
+        f"/api/v1/cases/{case['id']}/terminate", json={"reason": "party_refuses"}, headers=headers
+    )
+    assert response.status == 403
+    court = await api.as_("court_a").get(f"/cases/{case['id']}")
+    assert "terminate" in court["allowed_actions"]
