@@ -172,6 +172,7 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await app[KEY_CACHE].drain()
         await services.db.dispose()
 
     async def close_rooms(app: web.Application) -> None:

@@ -7,9 +7,10 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -60,6 +61,17 @@ class KeyCache:
         self.max_entries = max_entries
         self._entries: dict[str, _Cached] = {}
         self._pending: dict[str, asyncio.Future[Principal]] = {}
+        self.background: set[asyncio.Task[None]] = set()  # last-use writes; awaited before shutdown
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def drain(self) -> None:
+        """Wait for the background writes still running (the application is stopping)."""
+        if self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
 
     def get(self, token_hash: str) -> Principal | None:
         entry = self._entries.get(token_hash)
@@ -119,13 +131,13 @@ async def authenticate_bearer(request: web.Request, services: Services | None = 
         raise Unauthenticated("malformed API key", code="invalid_api_key")
     cache = request.app[KEY_CACHE]
     principal = await cache.lookup(
-        hashlib.sha256(token.encode()).hexdigest(), lambda: _verify(services, token)
+        hashlib.sha256(token.encode()).hexdigest(), lambda: _verify(services, cache, token)
     )
     user_agent = request.headers.get("User-Agent", "")[:300] or None
     return replace(principal, ip=client_ip(request), user_agent=user_agent)
 
 
-async def _verify(services: Services, token: str) -> Principal:
+async def _verify(services: Services, cache: KeyCache, token: str) -> Principal:
     """Check a key against the database (read-only), and note its use now and then in the background."""
     now = services.clock.now()
     async with services.db.read() as session:
@@ -133,13 +145,8 @@ async def _verify(services: Services, token: str) -> Principal:
         key = await session.get(ApiKey, principal.id)
         touch = key is not None and key_needs_touch(key.last_used_at, now)
     if touch:
-        task = asyncio.create_task(_touch(services, principal.id, now))
-        _BACKGROUND.add(task)
-        task.add_done_callback(_BACKGROUND.discard)
+        cache.spawn(_touch(services, principal.id, now))
     return principal
-
-
-_BACKGROUND: set[asyncio.Task[None]] = set()
 
 
 async def _touch(services: Services, key_id: str, now: datetime) -> None:
