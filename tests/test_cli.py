@@ -43,6 +43,8 @@ def test_migrate_then_demo_json(data_dir: Path, capsys: pytest.CaptureFixture[st
     assert info["api_keys"]["court"].startswith("key_")
     assert set(info["logins"]) == {"mediator", "court", "union"}
     assert info["console_url"].endswith("/console/login")
+    assert set(info["session"]["links"]) == {"mediator", "worker", "employer"}
+    assert all("/j#v1." in url for url in info["session"]["links"].values())
     # A second demo adds a second, separate set.
     _, again = run(capsys, "demo", "--json")
     assert json.loads(again)["court"]["id"] != info["court"]["id"]

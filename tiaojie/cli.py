@@ -235,6 +235,11 @@ Union API key:          {info["api_keys"]["union"]}
 Demo case:              {info["case"]["case_number"]}  id {info["case"]["id"]}
                         (assigned to the mediator, waiting for acceptance)
 
+Video session today:    {info["session"]["case_number"]} (accepted; open these links in a browser)
+  mediator   {info["session"]["links"]["mediator"]}
+  worker     {info["session"]["links"]["worker"]}
+  employer   {info["session"]["links"]["employer"]}
+
 Try:  curl -H 'Authorization: Bearer {info["api_keys"]["court"]}' {base}/api/v1/cases/{info["case"]["id"]}
 """)
     return 0

@@ -4,6 +4,7 @@ API keys, and a labor case with two parties assigned to the mediator."""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from accounts.principal import AuthMethod, Principal, PrincipalKind, Role
@@ -13,6 +14,10 @@ from cases.calendar import CalendarOverrides, WorkdayCalendar
 from cases.context import CaseEnv
 from cases.roster import RosterAction
 from cases.schemas import AssignIn, CaseCreate, MediatorIn, RosterDecisionIn, RosterEntryIn
+from cases.tables import Case
+from rooms import sessions
+from rooms.schemas import SessionCreate
+from rooms.sessions import LinkPolicy
 from store.database import Database
 from store.files import LocalFileStore
 from store.migrate import upgrade
@@ -122,43 +127,81 @@ async def create_demo(db: Database, settings: Settings, clock: Clock) -> dict[st
             auth_method=AuthMethod.API_KEY,
             court_id=court.id,
         )
-        worker_id, employer_code = demo_ids(int(suffix, 16))
-        case = await intake.create_case(
-            s,
-            env,
-            court_principal,
-            CaseCreate.model_validate(
-                {
-                    "case_number": f"（2026）演{suffix}民诉前调1号",
-                    "kind": "delegated",
-                    "cause": "wages",
-                    "claims": "请求支付拖欠工资人民币32,000元及经济补偿金8,000元。",
-                    "amount": "40000.00",
-                    "parties": [
-                        {
-                            "key": "w",
-                            "side": "applicant",
-                            "party_type": "worker",
-                            "name": "张三",
-                            "id_type": "resident_id",
-                            "id_number": worker_id,
-                            "phone": "13800138000",
-                            "service_address": "zhangsan@example.cn",
-                        },
-                        {
-                            "key": "e",
-                            "side": "respondent",
-                            "party_type": "employer",
-                            "name": "演示机械有限公司",
-                            "id_type": "credit_code",
-                            "id_number": employer_code,
-                            "phone": "0391-3456789",
-                        },
-                    ],
-                }
-            ),
-        )
+
+        async def new_case(number: int) -> Case:
+            worker_id, employer_code = demo_ids(int(suffix, 16) * 10 + number)
+            return await intake.create_case(
+                s,
+                env,
+                court_principal,
+                CaseCreate.model_validate(
+                    {
+                        "case_number": f"（2026）演{suffix}民诉前调{number}号",
+                        "kind": "delegated",
+                        "cause": "wages",
+                        "claims": "请求支付拖欠工资人民币32,000元及经济补偿金8,000元。",
+                        "amount": "40000.00",
+                        "parties": [
+                            {
+                                "key": "w",
+                                "side": "applicant",
+                                "party_type": "worker",
+                                "name": "张三",
+                                "id_type": "resident_id",
+                                "id_number": worker_id,
+                                "phone": "13800138000",
+                                "service_address": "zhangsan@example.cn",
+                            },
+                            {
+                                "key": "e",
+                                "side": "respondent",
+                                "party_type": "employer",
+                                "name": "演示机械有限公司",
+                                "id_type": "credit_code",
+                                "id_number": employer_code,
+                                "phone": "0391-3456789",
+                            },
+                        ],
+                    }
+                ),
+            )
+
+        case = await new_case(1)
         await assignment.assign(s, env, court_principal, case, AssignIn(mediator_id=mediator.id))
+        # A second case already accepted, with a video session today and working join links.
+        second = await new_case(2)
+        await assignment.assign(s, env, court_principal, second, AssignIn(mediator_id=mediator.id))
+        mediator_principal = Principal(
+            kind=PrincipalKind.MEDIATOR,
+            id=users["mediator"].id,
+            label="王调解 (demo)",
+            auth_method=AuthMethod.PASSWORD_SESSION,
+            mediator_id=mediator.id,
+            organisation_id=org.id,
+            organisation_ids=frozenset({org.id}),
+        )
+        await assignment.accept(s, env, mediator_principal, second, None)
+        policy = LinkPolicy(
+            secret=settings.secret_key or "",
+            base_url=settings.base_url(),
+            hours_after_end=settings.join_link_hours,
+        )
+        planned = await sessions.schedule_session(
+            s,
+            mediator_principal,
+            second,
+            SessionCreate(
+                title="演示调解会议",
+                scheduled_start=now,
+                scheduled_end=now + timedelta(hours=4),
+            ),
+            now=now,
+            policy=policy,
+        )
+        names = {"mediator": "mediator", "applicant": "worker", "respondent": "employer"}
+        roles = {p.id: names[p.role] for p in planned.participants}
+        links = {roles[link.participant_id]: link.url for link in planned.links}
+
         base = settings.base_url()
         return {
             "base_url": base,
@@ -175,4 +218,10 @@ async def create_demo(db: Database, settings: Settings, clock: Clock) -> dict[st
             },
             "api_keys": {"court": court_key.token, "union": union_key.token},
             "case": {"id": case.id, "case_number": case.case_number, "state": case.state},
+            "session": {
+                "id": planned.id,
+                "case_id": second.id,
+                "case_number": second.case_number,
+                "links": links,
+            },
         }
