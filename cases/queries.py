@@ -44,6 +44,8 @@ def case_query(actor: Principal, env: CaseEnv, query: CaseListQuery) -> Select[C
         stmt = stmt.where(Case.case_number == query.case_number)
     if query.created_from:
         stmt = stmt.where(Case.created_at >= _local_midnight(query.created_from))
+    if query.closed_from:
+        stmt = stmt.where(Case.closed_at >= _local_midnight(query.closed_from))
     if query.created_to:
         stmt = stmt.where(Case.created_at < _local_midnight(query.created_to + timedelta(days=1)))
     today = env.today()

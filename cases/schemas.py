@@ -414,6 +414,7 @@ class CaseListQuery(PageQuery):
     case_number: str | None = Field(None, max_length=80)
     created_from: Day | None = None
     created_to: Day | None = None
+    closed_from: Day | None = Field(None, description="Closed on or after this day (Asia/Shanghai).")
 
 
 class MaterialOut(_Out):

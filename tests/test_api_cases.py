@@ -105,6 +105,10 @@ async def test_list_filters(actors: Actors) -> None:
     assert ids(await court.get("/cases?created_from=2026-03-02&created_to=2026-03-02")) == ids(everything)
     assert ids(await court.get("/cases?created_from=2026-03-03")) == set()
     assert ids(await court.get("/cases?created_to=2026-03-01")) == set()
+    assert ids(await court.get("/cases?closed_from=2026-03-01")) == set()
+    await court.post(f"/cases/{entrusted['id']}/terminate", json={"reason": "party_refuses"})
+    assert ids(await court.get("/cases?closed_from=2026-03-02")) == {entrusted["id"]}
+    assert ids(await court.get("/cases?closed_from=2026-03-03")) == set()
     summary = next(c for c in everything["items"] if c["id"] == assigned["id"])
     assert summary["current_mediator_id"] == actors.mediator_id("m1")
     assert summary["acceptance_due"] == "2026-03-05"

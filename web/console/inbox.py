@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal, PrincipalKind
 from cases.context import CaseEnv
+from cases.deadlines import local_date
 from cases.lifecycle import CLOSED_STATES, CaseState
 from cases.queries import list_cases
 from cases.schemas import CaseListQuery, CaseSummaryOut
@@ -79,9 +80,14 @@ async def _mediator_names(session: AsyncSession, ids: set[str]) -> dict[str, str
 
 
 async def _fetch(
-    session: AsyncSession, actor: Principal, env: CaseEnv, states: Sequence[CaseState]
+    session: AsyncSession,
+    actor: Principal,
+    env: CaseEnv,
+    states: Sequence[CaseState],
+    closed_from: date | None = None,
 ) -> tuple[list[Case], bool]:
-    rows = await list_cases(session, actor, env, CaseListQuery(state=list(states), limit=_LIMIT))
+    query = CaseListQuery(state=list(states), limit=_LIMIT, closed_from=closed_from)
+    rows = await list_cases(session, actor, env, query)
     return rows[:_LIMIT], len(rows) > _LIMIT
 
 
@@ -121,8 +127,8 @@ async def inbox(request: web.Request) -> web.StreamResponse:
         )
         to_accept, to_accept_more = await _fetch(session, actor, env, TO_ACCEPT_STATES)
         active, active_more = await _fetch(session, actor, env, ACTIVE_STATES)
-        closed, _ = await _fetch(session, actor, env, sorted(CLOSED_STATES))
         since = env.now() - timedelta(days=RECENT_DAYS)
+        closed, _ = await _fetch(session, actor, env, sorted(CLOSED_STATES), local_date(since))
         closed = sorted(
             (c for c in closed if c.closed_at is not None and c.closed_at >= since),
             key=lambda c: c.closed_at or since,
