@@ -1,9 +1,8 @@
 """Helpers for the API tests: callers (API keys, console sessions), case set-ups, stored-data snapshots.
 
-Import the fixtures a test module uses (``fast_passwords`` is autouse and must be imported by every module
-that builds the world, or each test pays for five Argon2 hashes)::
+Import the fixtures a test module uses (cheap Argon2 for the test users comes from ``tests/conftest.py``)::
 
-    from tests.apihelp import actors, fast_passwords  # noqa: F401
+    from tests.apihelp import actors  # noqa: F401
 """
 
 from __future__ import annotations
@@ -17,12 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
-from argon2 import PasswordHasher
 from multidict import CIMultiDictProxy
 from sqlalchemy import func, select
 from yarl import URL
 
-import accounts.service
 from accounts.tables import ApiKey, Organisation
 from cases.tables import (
     Assignment,
@@ -55,7 +52,6 @@ __all__ = [
     "assigned_case",
     "at_local",
     "days",
-    "fast_passwords",
     "mediating_case",
     "new_case",
     "no_such_id",
@@ -69,14 +65,6 @@ __all__ = [
 API = "/api/v1"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap Argon2 parameters for the test users (the production ones cost ~0.2 s per hash)."""
-    monkeypatch.setattr(
-        accounts.service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @dataclass(slots=True)

@@ -30,9 +30,7 @@ from web.auth import KEY_CACHE
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
-# Fixtures (fast_passwords is autouse: the world's users get cheap Argon2 hashes).
 actors = apihelp.actors
-fast_passwords = apihelp.fast_passwords
 
 
 async def _operations(caller: Caller) -> list[tuple[str, str, dict[str, Any]]]:

@@ -55,9 +55,7 @@ _CALLER: dict[str, str] = {
     "decide_roster_entry": "court_b",
 }
 
-# Fixtures (fast_passwords is autouse: the world's users get cheap Argon2 hashes).
 actors = apihelp.actors
-fast_passwords = apihelp.fast_passwords
 
 
 @dataclass(frozen=True, slots=True)

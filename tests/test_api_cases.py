@@ -27,9 +27,7 @@ from tests.factories import case_payload, credit_code, resident_id
 
 # --- intake -------------------------------------------------------------------------------------------
 
-# Fixtures (fast_passwords is autouse: the world's users get cheap Argon2 hashes).
 actors = apihelp.actors
-fast_passwords = apihelp.fast_passwords
 
 
 async def test_create_case_shows_the_court_everything(actors: Actors) -> None:

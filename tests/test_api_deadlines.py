@@ -24,9 +24,7 @@ from tests.apihelp import (
 )
 from web.app import sweep_once
 
-# Fixtures (fast_passwords is autouse: the world's users get cheap Argon2 hashes).
 actors = apihelp.actors
-fast_passwords = apihelp.fast_passwords
 
 
 async def _assign(actors: Actors, case: dict[str, Any], mediator: str = "m1", court: str = "court_a") -> Any:

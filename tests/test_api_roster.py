@@ -8,9 +8,7 @@ from tests import apihelp
 from tests.apihelp import Actors, new_case, snapshot
 from tests.factories import resident_id
 
-# Fixtures (fast_passwords is autouse: the world's users get cheap Argon2 hashes).
 actors = apihelp.actors
-fast_passwords = apihelp.fast_passwords
 
 
 async def _submit(actors: Actors, who: str, **body: Any) -> dict[str, Any]:
