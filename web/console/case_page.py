@@ -32,6 +32,7 @@ from cases.tables import AuditEvent, Case, Material, Mediator
 from cases.views import case_out
 from cases.vocab import PartyRole, Side
 from tiaojie.errors import NotFound, TiaojieError
+from tiaojie.ids import is_id
 from web.console import i18n
 from web.console.forms import Form, read_form, text
 from web.console.pages import INBOX, Viewer, error_message, language, redirect, render, render_error, viewer
@@ -313,7 +314,9 @@ async def download_material(request: web.Request) -> web.StreamResponse:
         async with services.db.read() as session:
             case = await load_case(session, who.principal, request.match_info["case_id"])
             ensure(who.principal, Action.READ_MATERIAL, case)
-            material = await session.get(Material, request.match_info["material_id"])
+            material_id = request.match_info["material_id"]
+            # An id not even shaped like one names nothing (and PostgreSQL refuses NUL in a lookup).
+            material = await session.get(Material, material_id) if is_id(material_id, "mat") else None
             if material is None or material.case_id != case.id:
                 raise NotFound("material not found", resource="material")
     except NotFound:
