@@ -122,9 +122,25 @@ async def _pending(session: AsyncSession, case: Case) -> Assignment:
     return assignment
 
 
+def _answer_in_time(env: CaseEnv, assignment: Assignment) -> None:
+    """An answer after the last day is refused even before the sweeper lapsed the assignment (OMR 12).
+
+    The lapse itself is the sweeper's (it records the timeout and releases the case to its court); until it
+    runs, the late answer must not win the race with it.
+    """
+    if assignment.accept_due < env.today():
+        raise Conflict(
+            f"the time to answer this assignment ended on {assignment.accept_due.isoformat()}; "
+            "the court will reassign the case",
+            code="acceptance_lapsed",
+            current_state=CaseState.ASSIGNED,
+        )
+
+
 async def accept(session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, note: str | None) -> Case:
     ensure(actor, Action.ACCEPT, case)
     assignment = await _pending(session, case)
+    _answer_in_time(env, assignment)
     await apply_event(
         session, env, actor, case, CaseEvent.ACCEPT, note=note, data={"assignment_id": assignment.id}
     )
@@ -136,6 +152,7 @@ async def accept(session: AsyncSession, env: CaseEnv, actor: Principal, case: Ca
 async def decline(session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, reason: str) -> Case:
     ensure(actor, Action.DECLINE, case)
     assignment = await _pending(session, case)
+    _answer_in_time(env, assignment)
     await apply_event(
         session, env, actor, case, CaseEvent.DECLINE, note=reason, data={"assignment_id": assignment.id}
     )

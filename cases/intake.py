@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import AsyncIterable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal, PrincipalKind
@@ -103,6 +104,12 @@ def _check_case(data: CaseCreate) -> None:
             raise InvalidInput("give the time with its UTC offset", field=name, code="naive_datetime")
 
 
+def _duplicate_number() -> Conflict:
+    return Conflict(
+        "this court already has a case with that number", code="duplicate_case_number", field="case_number"
+    )
+
+
 async def create_case(session: AsyncSession, env: CaseEnv, actor: Principal, data: CaseCreate) -> Case:
     if actor.kind is not PrincipalKind.COURT or actor.court_id is None:
         raise PermissionDenied("only a court creates mediation cases")
@@ -112,11 +119,7 @@ async def create_case(session: AsyncSession, env: CaseEnv, actor: Principal, dat
         select(Case.id).where(Case.court_id == actor.court_id, Case.case_number == data.case_number)
     )
     if existing:
-        raise Conflict(
-            "this court already has a case with that number",
-            code="duplicate_case_number",
-            field="case_number",
-        )
+        raise _duplicate_number()
     now = env.now()
     state = initial_state(offline_agreement=data.offline_agreement)
     case = Case(
@@ -142,8 +145,17 @@ async def create_case(session: AsyncSession, env: CaseEnv, actor: Principal, dat
         created_at=now,
         updated_at=now,
     )
-    session.add(case)
-    await session.flush()
+    try:
+        # Two requests with the same number can both pass the check above; the unique constraint decides,
+        # and the loser gets the same answer as a sequential duplicate, not a generic conflict.
+        async with session.begin_nested():
+            session.add(case)
+            await session.flush()
+    except IntegrityError as exc:
+        detail = str(exc.orig)
+        if "uq_cases_court_number" not in detail and "cases.case_number" not in detail:  # PostgreSQL, SQLite
+            raise
+        raise _duplicate_number() from exc
     ids = {p.key: new_id("pty") for p in data.parties if p.key is not None}
     for party in sorted(data.parties, key=lambda p: p.represents is not None):
         session.add(

@@ -179,6 +179,14 @@ async def test_concurrent_retries_with_one_key_store_one_case(actors: Actors) ->
     assert await _case_count(actors) == 1
 
 
+async def test_concurrent_creates_with_one_number_store_one_case(actors: Actors) -> None:
+    payload = case_payload()
+    replies = await asyncio.gather(*(actors.court_a.call("POST", "/cases", json=payload) for _ in range(4)))
+    assert sorted(r.status for r in replies) == [201, 409, 409, 409], [r.text for r in replies]
+    assert {r.body["error"]["code"] for r in replies if r.status == 409} == {"duplicate_case_number"}
+    assert await _case_count(actors) == 1
+
+
 async def test_idempotency_key_is_not_kept_for_a_failed_request(actors: Actors) -> None:
     payload = case_payload()
     await new_case(actors, number=payload["case_number"])

@@ -123,6 +123,22 @@ async def test_unanswered_assignment_lapses_after_three_working_days(actors: Act
     assert again["acceptance_due"] == "2026-03-11"
 
 
+async def test_an_answer_after_the_last_day_is_refused_before_the_sweeper_runs(actors: Actors) -> None:
+    case = await assigned_case(actors)  # due Thursday 5 March
+    other = await assigned_case(actors)
+    actors.clock.set(at_local(date(2026, 3, 6), 8))  # the sweeper has not run yet
+    mediator = await actors.user("mediator1")
+    late = await mediator.post(f"/cases/{case['id']}/accept", 409, json={})
+    assert late["error"]["code"] == "acceptance_lapsed"
+    assert "2026-03-05" in late["error"]["message"]
+    refused = await mediator.post(f"/cases/{other['id']}/decline", 409, json={"reason": "太忙"})
+    assert refused["error"]["code"] == "acceptance_lapsed"
+    unchanged = await actors.court_a.get(f"/cases/{case['id']}")
+    assert unchanged["state"] == "assigned"
+    assert [e["action"] for e in await actors.court_a.get(f"/cases/{case['id']}/events")][-1] == "assign"
+    assert sorted(await sweep_once(actors.services)) == sorted([case["id"], other["id"]])
+
+
 async def test_suspension_is_excluded_from_the_period(actors: Actors) -> None:
     case = await mediating_case(actors)  # accepted Mon 2 March: last day Wed 1 April
     path = f"/cases/{case['id']}"

@@ -22,7 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal
 from cases.tables import IdempotencyRecord
-from tiaojie.errors import IdempotencyConflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from tiaojie.errors import (
+    Conflict,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from tiaojie.ids import is_id, new_id
 from web.auth import authenticate
 from web.errors import invalid_input
@@ -283,10 +290,11 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
                     )
                     await session.flush()
                 return response
-        except IntegrityError:
+        except (IntegrityError, Conflict):
             if key is None:
                 raise
-            # Another request with the same key committed first: answer with its result.
+            # Another request with the same key committed first (its rows or its key record won the unique
+            # constraint): answer with its result.
             async with services.db.read() as session:
                 replay = await _replay(session, principal, key, fingerprint)
             if replay is None:

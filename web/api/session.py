@@ -40,6 +40,13 @@ def set_session_cookie(response: web.StreamResponse, services: Services, token: 
     )
 
 
+def clear_session_cookie(response: web.StreamResponse, services: Services) -> None:
+    """Deletes the session cookie with the attributes it was set with (a Secure cookie stays Secure)."""
+    response.del_cookie(
+        SESSION_COOKIE, path="/", secure=services.settings.secure_cookies, httponly=True, samesite="Lax"
+    )
+
+
 async def do_login(request: web.Request, data: LoginIn) -> tuple[str, str, str]:
     """Returns (cookie token, CSRF token, user's language)."""
     services = request.app[SERVICES]
@@ -80,7 +87,7 @@ async def session_logout(request: web.Request) -> web.Response:
     async with services.db.session() as session:
         await logout(session, request.cookies[SESSION_COOKIE])
     response = web.Response(status=204)
-    response.del_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(response, services)
     return response
 
 

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from accounts.service import logout
 from tiaojie.errors import Unauthenticated
-from web.api.session import LoginIn, do_login, set_session_cookie
+from web.api.session import LoginIn, clear_session_cookie, do_login, set_session_cookie
 from web.auth import SESSION_COOKIE
 from web.console import i18n
 from web.console.forms import read_form, text
@@ -144,7 +144,13 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return _login_page(request, status=401, error=message, username=username, next_path=next_path)
     response = redirect(next_path)
     set_session_cookie(response, request.app[SERVICES], token)
-    response.del_cookie(LOGIN_COOKIE, path=LOGIN)
+    response.del_cookie(
+        LOGIN_COOKIE,
+        path=LOGIN,
+        secure=request.app[SERVICES].settings.secure_cookies,
+        httponly=True,
+        samesite="Strict",
+    )
     chosen = i18n.normalise_language(user_language)
     if request.cookies.get(LANG_COOKIE) is None and chosen is not None:
         set_language_cookie(response, request, chosen)
@@ -160,5 +166,5 @@ async def logout_submit(request: web.Request) -> web.StreamResponse:
     async with services.db.session() as session:
         await logout(session, request.cookies[SESSION_COOKIE])
     response = redirect(f"{LOGIN}?done=logout")
-    response.del_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(response, services)
     return response
