@@ -117,6 +117,10 @@ class Vp8Assembler:
         """True until the first keyframe, and again after a loss: the recorder asks for one meanwhile."""
         return self._need_keyframe
 
+    def require_keyframe(self) -> None:
+        """Drop frames until the next keyframe (the caller could not keep a frame the next ones need)."""
+        self._need_keyframe = True
+
     def push(self, packet: RtpHeader) -> list[EncodedFrame]:
         """Take one packet; return the frames it completed (often none, sometimes several)."""
         try:

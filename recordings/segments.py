@@ -1,9 +1,10 @@
 """One recorded track as a series of WebM segment files, written by stream copy (no decode, no encode).
 
-:class:`SegmentPlan` is the pure part: given each frame's time and whether it is a keyframe, it decides when a
-segment ends (video: at the first keyframe after ``segment_ms``, so every segment starts decodable; audio:
-at ``segment_ms``) and when to ask the publisher for a keyframe (a little before the segment is due, and
-again if none came). It runs on the event loop next to the media.
+:class:`SegmentPlan` is the pure part: given each frame's time and whether it is a keyframe, it decides
+when a segment ends (video: at the first keyframe from a little before ``segment_ms`` on, so that every
+segment starts decodable and the keyframe asked for then is the one that opens it; audio: at
+``segment_ms``) and when to ask the publisher for a keyframe (at that point, and again if none came). It
+runs on the event loop next to the media.
 
 :class:`TrackFile` is the blocking part, run on the recorder's writer thread: it muxes frames into the
 current segment with PyAV and closes segments, returning what the manifest needs (start, duration, size,
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 CLUSTER_MS = 1000
-KEYFRAME_LEAD_MS = 1000  # ask for the segment's opening keyframe this long before it is due
+KEYFRAME_LEAD_MS = 1000  # ask for the segment's opening keyframe this long before it is due (at most)
 KEYFRAME_RETRY_MS = 2000  # and again this often while it has not come
 _MS = Fraction(1, 1000)
 
@@ -68,6 +69,7 @@ class SegmentPlan:
             raise ValueError("segments must be at least two seconds long")
         self.kind = kind
         self.segment_ms = segment_ms
+        self.lead_ms = min(KEYFRAME_LEAD_MS, segment_ms // 10)
         self._start: int | None = None
         self._asked_at: int | None = None
 
@@ -85,8 +87,12 @@ class SegmentPlan:
             self._start = pts_ms
             self._asked_at = None
             return "open"
-        due = pts_ms - self._start >= self.segment_ms
-        if due and (keyframe or self.kind is TrackKind.AUDIO):
+        age = pts_ms - self._start
+        if self.kind is TrackKind.AUDIO:
+            due = age >= self.segment_ms
+        else:  # the keyframe asked for at segment_ms - lead opens the next segment as soon as it comes
+            due = keyframe and age >= self.segment_ms - self.lead_ms
+        if due:
             self._start = pts_ms
             self._asked_at = None
             return "rotate"
@@ -96,7 +102,7 @@ class SegmentPlan:
         """Whether to ask the publisher for a keyframe now (video only; rate-limited here as well)."""
         if self.kind is not TrackKind.VIDEO:
             return False
-        if self._start is not None and now_ms - self._start < self.segment_ms - KEYFRAME_LEAD_MS:
+        if self._start is not None and now_ms - self._start < self.segment_ms - self.lead_ms:
             return False
         if self._asked_at is not None and now_ms - self._asked_at < KEYFRAME_RETRY_MS:
             return False

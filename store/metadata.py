@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import accounts.tables
 import cases.tables
+import recordings.tables
 import rooms.tables
 from store.base import Base
 
@@ -11,4 +12,4 @@ __all__ = ["metadata"]
 
 metadata = Base.metadata
 
-_TABLE_MODULES = (accounts.tables, cases.tables, rooms.tables)
+_TABLE_MODULES = (accounts.tables, cases.tables, rooms.tables, recordings.tables)

@@ -13,7 +13,7 @@ from aiortc.rtp import RtpPacket
 
 from media.rtp import RtpHeader
 
-__all__ = ["EncodedVideo", "decode_all", "opus_packets", "vp8_stream"]
+__all__ = ["EncodedVideo", "LiveCamera", "decode_all", "opus_packets", "vp8_stream"]
 
 VIDEO_RATE = 90_000
 FPS = 30
@@ -65,6 +65,44 @@ def vp8_stream(
             seq += 1
         frames.append((timestamp, index in wanted, range(start, len(packets))))
     return EncodedVideo(packets, frames)
+
+
+class LiveCamera:
+    """A browser-like VP8 sender: one frame at a time, a keyframe only first and when asked for one."""
+
+    def __init__(self, *, size: tuple[int, int] = (320, 240), first_seq: int = 40_000) -> None:
+        self.encoder = Vp8Encoder()
+        self.size = size
+        self.seq = first_seq
+        self.index = 0
+        self.rng = random.Random(size[0])
+        self.keyframes: list[int] = []
+
+    def next_frame(self, *, keyframe: bool = False) -> list[RtpHeader]:
+        width, height = self.size
+        frame = av.VideoFrame(width=width, height=height, format="yuv420p")
+        for plane in frame.planes:
+            plane.update(self.rng.randbytes(plane.buffer_size))
+        frame.pts = self.index * (VIDEO_RATE // FPS)
+        frame.time_base = fractions.Fraction(1, VIDEO_RATE)
+        forced = keyframe or self.index == 0
+        if forced:
+            self.keyframes.append(self.index)
+        payloads, timestamp = self.encoder.encode(frame, force_keyframe=forced)
+        self.index += 1
+        packets = []
+        for position, payload in enumerate(payloads):
+            packet = RtpPacket(
+                payload_type=96,
+                marker=position == len(payloads) - 1,
+                sequence_number=self.seq & 0xFFFF,
+                timestamp=timestamp,
+                ssrc=0xCA3E7A,
+                payload=payload,
+            )
+            packets.append(RtpHeader(packet.serialize()))
+            self.seq += 1
+        return packets
 
 
 def opus_packets(count: int, *, first_seq: int = 7, first_ts: int = 0) -> list[RtpHeader]:
