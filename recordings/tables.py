@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Date, Double, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, JsonValue
@@ -18,7 +18,8 @@ class Recording(Base):
 
     ``status``: ``recording`` while files are being written; ``complete`` when it ended normally;
     ``interrupted`` when the server stopped mid-recording and it was recovered on the next start; ``deleted``
-    after its retention period. The manifest and its SHA-256 are set when it leaves ``recording``.
+    after its retention period. The manifest and its SHA-256 are set when it leaves ``recording``. The
+    ``render_*`` columns follow the playback rendering job (:mod:`recordings.jobs`).
     """
 
     __tablename__ = "recordings"
@@ -43,6 +44,14 @@ class Recording(Base):
     note: Mapped[str | None] = mapped_column(Text)
     retain_until: Mapped[date | None] = mapped_column(Date)
     deleted_at: Mapped[datetime | None]
+    # The playback rendering (one watchable file): queued → rendering → ready | failed.
+    render_status: Mapped[str | None] = mapped_column(String(20))
+    render_progress: Mapped[float | None] = mapped_column(Double)
+    render_file: Mapped[str | None] = mapped_column(String(200))
+    render_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    render_sha256: Mapped[str | None] = mapped_column(String(64))
+    render_error: Mapped[str | None] = mapped_column(Text)
+    render_updated_at: Mapped[datetime | None]
 
 
 class RecordingTrack(Base):

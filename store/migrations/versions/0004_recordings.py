@@ -38,6 +38,13 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("retain_until", sa.Date(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("render_status", sa.String(length=20), nullable=True),
+        sa.Column("render_progress", sa.Double(), nullable=True),
+        sa.Column("render_file", sa.String(length=200), nullable=True),
+        sa.Column("render_bytes", sa.BigInteger(), nullable=True),
+        sa.Column("render_sha256", sa.String(length=64), nullable=True),
+        sa.Column("render_error", sa.Text(), nullable=True),
+        sa.Column("render_updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_recordings_case_id_cases"), ondelete="CASCADE"
         ),
