@@ -61,12 +61,16 @@ export function renderHost(next) {
   if (arrivals.length) $("host-announce").textContent = t("host.lobby.arrived", { names: arrivals.map(label).join("、") });
 }
 
+// Keeps one row per person in `list`; when the row holding the focus goes (someone admitted, removed or
+// gone), the focus moves to the list's heading instead of being lost.
 function sync(rows, people, list, create, update) {
   const ids = new Set(people.map((p) => p.id));
   for (const [id, entry] of rows) {
     if (!ids.has(id)) {
+      const focused = entry.row.contains(document.activeElement);
       entry.row.remove();
       rows.delete(id);
+      if (focused) list.parentElement.querySelector("h3").focus();
     }
   }
   for (const person of people) {
