@@ -4,8 +4,9 @@ The mediator admits both after an identity check, made in the mediator's panel; 
 others' video; a party shares a screen; the mediator opens a private sub-room with the applicant (caucus):
 the respondent's page loses the applicant's and the mediator's media (and the server forwards none) and
 shows the waiting state, and chat in the sub-room does not reach it; everyone is brought back and media
-flows again; the mediator ends the session for all. Screenshots of the key screens are written as test
-artifacts. How the browser tests run: ``tests/browser/harness.py``.
+flows again; the mediator mutes, locks, removes someone with a reason, and ends the session for all.
+Screenshots of the key screens are written as test artifacts. How the browser tests run:
+``tests/browser/harness.py``.
 """
 
 from __future__ import annotations
@@ -192,11 +193,29 @@ async def test_mediator_admits_two_parties_and_runs_a_caucus(
             timings["respondent decoding again after the caucus"] = time.monotonic() - back
             assert all(media.forwarded(pid, employer) > cut[pid] for pid in cut)
 
+            # Participant controls: host mute shows on the party's page; lock; removal with a reason.
+            people = host.locator("#people-list")
+            await people.locator(f'li[data-id="{employer}"]').get_by_role("button", name="静音").click()
+            await expect(respondent.locator("#muted-banner")).to_be_visible(timeout=10_000)
+            await people.locator(f'li[data-id="{employer}"]').get_by_role("button", name="取消静音").click()
+            await expect(respondent.locator("#muted-banner")).to_be_hidden(timeout=10_000)
+            await host.click("#host-lock")
+            await expect(host.locator("#host-locked")).to_be_visible()
+            await expect(host.locator("#host-lock")).to_have_attribute("aria-pressed", "true")
+            await people.locator(f'li[data-id="{employer}"]').get_by_role("button", name="移出调解室").click()
+            await host.click("#dialog-ok")  # no reason given: the dialog asks for one
+            await expect(host.locator("#dialog-message")).to_contain_text("请填写原因")
+            await host.fill("#dialog-reason", "测试移出")
+            await host.click("#dialog-ok")
+            await expect(respondent.locator("#closed-message")).to_contain_text("移出", timeout=10_000)
+            await expect(respondent.locator("#closed-note")).to_contain_text("测试移出")
+            await expect(people.locator(f'li[data-id="{employer}"]')).to_have_count(0)
+
             # The mediator ends the session for everyone, after confirming.
             await host.click("#host-end")
             await expect(host.locator("#dialog")).to_be_visible()
             await host.click("#dialog-ok")
-            for page in pages.values():
+            for page in (host, applicant):
                 await expect(page.locator("#screen-closed")).to_be_visible(timeout=10_000)
                 await expect(page.locator("#closed-message")).to_contain_text("调解已结束")
         except BaseException:

@@ -197,14 +197,18 @@ function updatePersonRow(entry, person) {
 // --- caucus -----------------------------------------------------------------------------------------------------
 function renderCaucus(inside) {
   const box = $("caucus-who");
-  const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
-  if (!box.dataset.ready) checked.add(room.you); // the mediator goes along by default
-  box.dataset.ready = "1";
-  box.replaceChildren(
-    ...inside.map((p) =>
-      el("label", { className: "choice" },
-        el("input", { type: "checkbox", value: p.id, checked: checked.has(p.id) }),
-        ` ${p.id === room.you ? t("room.you") : label(p)}`)));
+  const names = inside.map((p) => `${p.id}=${label(p)}`).join("|");
+  if (box.dataset.names !== names) {
+    // Rebuilt only when the people change, so a box being ticked keeps its focus across room events.
+    const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
+    if (box.dataset.names === undefined) checked.add(room.you); // the mediator goes along by default
+    box.dataset.names = names;
+    box.replaceChildren(
+      ...inside.map((p) =>
+        el("label", { className: "choice" },
+          el("input", { type: "checkbox", value: p.id, checked: checked.has(p.id) }),
+          ` ${p.id === room.you ? t("room.you") : label(p)}`)));
+  }
   const places = Object.keys(room.subrooms || { main: "" });
   $("subroom-list").replaceChildren(
     ...places.map((id) => {

@@ -199,6 +199,7 @@ function applyRoom(room) {
   $("recording").hidden = !room.recording;
   $("toggle-screen").hidden = !(SENDS_SCREEN.has(self.role) && navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
   if (host) renderHost(room);
+  if (!state.stopSpeakers) state.stopSpeakers = watchSpeakers(speakerSources, showSpeaker);
   for (const tile of state.tiles.values()) {
     tile.caption.textContent = tileCaption(tile);
     tile.video.setAttribute("aria-label", tile.caption.textContent);
@@ -297,7 +298,6 @@ async function publish() {
     if (state.publishPc === pc) state.publishPc = null;
     throw error;
   }
-  if (!state.stopSpeakers) state.stopSpeakers = watchSpeakers(speakerSources, showSpeaker);
 }
 
 // One offer/answer round on the publish connection (first publish, screen share on or off); rounds never
