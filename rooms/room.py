@@ -127,6 +127,7 @@ class Room:
     subrooms: dict[str, str] = field(default_factory=lambda: {MAIN: "main"})  # id -> label
     locked: bool = False
     ended: bool = False
+    recording: bool = False  # set by the recorder once recording exists; clients show an indicator
 
     # --- queries ------------------------------------------------------------------------------------
 
@@ -169,6 +170,10 @@ class Room:
         return {
             "session_id": self.session_id,
             "locked": self.locked,
+            "recording": self.recording,
+            # Whether private sub-rooms are open: someone left in the main room sees that the mediator is
+            # away in a caucus, not that the mediator left (neither who nor where).
+            "caucus": len(self.subrooms) > 1,
             "you": viewer_id,
             "location": viewer.location,
             "subrooms": dict(self.subrooms) if host else {viewer.location: self.subrooms[viewer.location]},

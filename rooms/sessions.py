@@ -34,6 +34,7 @@ __all__ = [
     "JoinContext",
     "LinkPolicy",
     "cancel_session",
+    "join_token",
     "list_sessions",
     "record",
     "reissue_link",
@@ -62,8 +63,9 @@ def _require_mediator(actor: Principal, case: Case) -> None:
         )
 
 
-def _link(participant: SessionParticipant, session: MediationSession, policy: LinkPolicy) -> LinkOut:
-    token = issue(
+def join_token(participant: SessionParticipant, session: MediationSession, *, secret: str) -> str:
+    """The participant's current join token (what their latest link carries after ``/j#``)."""
+    return issue(
         JoinClaims(
             session_id=session.id,
             participant_id=participant.id,
@@ -71,8 +73,12 @@ def _link(participant: SessionParticipant, session: MediationSession, policy: Li
             version=participant.token_version,
             expires_at=int(participant.link_expires_at.timestamp()),
         ),
-        secret=policy.secret,
+        secret=secret,
     )
+
+
+def _link(participant: SessionParticipant, session: MediationSession, policy: LinkPolicy) -> LinkOut:
+    token = join_token(participant, session, secret=policy.secret)
     return LinkOut(
         participant_id=participant.id,
         url=f"{policy.base_url}/j#{token}",

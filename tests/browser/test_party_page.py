@@ -1,158 +1,31 @@
 """The party page (``/j#<token>``) in a real Chromium against the real app.
 
-The app (``web.app.create_app``) runs in this process on aiohttp's TestServer (127.0.0.1, port 0); the
-session is scheduled through the API (the ``scene`` fixture); the mediator is a python-socketio + aiortc
+The session is scheduled through the API (the ``scene`` fixture); the mediator is a python-socketio + aiortc
 participant (:class:`tests.signaling.test_room_media.MediaPeer`) sending synthetic video; the worker is
-headless Chromium (Debian's ``/usr/bin/chromium`` driven by python ``playwright``) with its fake camera.
-
-**Loopback only.** Chromium gathers ICE candidates on every interface it sees, so the browser test runs in a
-loopback-only network namespace: when this module is collected outside one, the wrapper test
-``test_party_page_in_loopback_namespace`` re-runs this module as
-``unshare -n sh -c 'ip link set lo up; exec python -m pytest tests/browser/test_party_page.py'`` (``unshare
--rn`` for a normal user) with ``TIAOJIE_BROWSER_NETNS=1``, where the real test runs; the database is the
-SQLite default, so nothing outside the namespace is needed. To run it by hand:
-
-    .venv/bin/pytest -m browser tests/browser          # the wrapper re-runs it inside a namespace
-    TIAOJIE_BROWSER_SCREENSHOTS=/tmp/shots .venv/bin/pytest -m browser tests/browser   # + a PNG per screen
-    unshare -n sh -c 'ip link set lo up; TIAOJIE_BROWSER_NETNS=1 .venv/bin/pytest tests/browser'
-
-Where no namespace can be made (no ``unshare``, no user namespaces) the test runs directly, relying on
-``--allow-loopback-in-peer-connection`` and the server announcing only 127.0.0.1; Chromium may then also
-gather the machine's other addresses. Without ``/usr/bin/chromium`` or ``playwright`` the tests are
-skipped, except under ``CI=true`` where ``scripts/test`` installs both and they must run.
+headless Chromium with its fake camera. How the browser tests run (a loopback-only network namespace,
+screenshots): ``tests/browser/harness.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
-import importlib.util
-import os
-import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from media.aiortc_hooks import announce_addresses
+from tests.browser.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    inside_namespace,
+    require_browser,
+    shoot,
+)
 from tests.signaling.test_room_media import MediaPeer
 from tests.signaling.test_room_protocol import Peer, scene  # noqa: F401
-from tiaojie.settings import Settings, load_settings
-from web.client_page import BUNDLE
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-NETNS_ENV = "TIAOJIE_BROWSER_NETNS"
-IN_NETNS = os.environ.get(NETNS_ENV) == "1"
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
-
-
-def _unshare_command() -> list[str] | None:
-    """How to enter a new loopback-only network namespace here, or None when it cannot be done."""
-    if not (shutil.which("unshare") and shutil.which("ip")):
-        return None
-    command = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-rn"]
-    try:
-        probe = subprocess.run([*command, "ip", "link", "set", "lo", "up"], capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return command if probe.returncode == 0 else None
-
-
-UNSHARE = None if IN_NETNS else _unshare_command()
-
-
-def _require_browser() -> None:
-    missing = []
-    if not os.access(CHROMIUM, os.X_OK):
-        missing.append(f"{CHROMIUM} (apt-get install -y chromium)")
-    if importlib.util.find_spec("playwright") is None:
-        missing.append("python playwright (.venv/bin/pip install playwright; never `playwright install`)")
-    if not BUNDLE.is_file():
-        missing.append("the client bundle (scripts/test builds it: build_client in scripts/lib.sh)")
-    if missing:
-        message = "browser test needs " + ", ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-@pytest.mark.timeout(150)
-@pytest.mark.skipif(IN_NETNS or UNSHARE is None, reason="already in a namespace, or none can be made")
-def test_party_page_in_loopback_namespace() -> None:
-    _require_browser()
-    assert UNSHARE is not None
-    script = 'ip link set lo up && exec "$0" -m pytest -p no:cacheprovider -q -s "$1::test_party_page"'
-    env = {**os.environ, NETNS_ENV: "1"}
-    # Inside the namespace only SQLite is used: do not point the run at services it cannot reach.
-    env.pop("TIAOJIE_TEST_POSTGRES_URL", None)
-    started = time.monotonic()
-    result = subprocess.run(
-        [*UNSHARE, "sh", "-c", script, sys.executable, str(Path(__file__).resolve())],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=140,
-    )
-    output = result.stdout[-6000:] + result.stderr[-3000:]
-    assert result.returncode == 0, output
-    assert "1 passed" in result.stdout, output
-    assert "skipped" not in result.stdout, output
-    print(f"in-namespace run: {time.monotonic() - started:.1f} s\n{result.stdout[-1500:]}")
-
-
-# --- the test itself (inside the namespace, or directly where no namespace can be made) --------------------
-
-
-@pytest.fixture
-def backend() -> str:
-    return "sqlite"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        {},
-        overrides={
-            "data_dir": tmp_path / "var",
-            "secret_key": "test-secret-" + "x" * 40,
-            "announced_addresses": ("127.0.0.1",),
-        },
-    )
-
-
-@pytest.fixture(autouse=True)
-def loopback_only() -> Iterator[None]:
-    previous = announce_addresses(["127.0.0.1"])
-    yield
-    announce_addresses(previous)
-
-
-SCREENSHOTS = os.environ.get("TIAOJIE_BROWSER_SCREENSHOTS")  # a folder: keep a picture of each screen
-
-
-async def snap(page: Any, name: str) -> None:
-    if SCREENSHOTS:
-        await page.screenshot(path=str(Path(SCREENSHOTS) / f"party-{name}.png"), full_page=True)
 
 
 REMOTE_VIDEO_PLAYING = """() => [...document.querySelectorAll('.tile.remote video')]
@@ -160,9 +33,9 @@ REMOTE_VIDEO_PLAYING = """() => [...document.querySelectorAll('.tile.remote vide
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.skipif(not IN_NETNS and UNSHARE is not None, reason="runs inside a loopback-only namespace")
+@inside_namespace
 async def test_party_page(scene: dict[str, Any]) -> None:  # noqa: F811
-    _require_browser()
+    require_browser()
     api: Any = importlib.import_module("playwright.async_api")
     timings: dict[str, float] = {}
     t0 = time.monotonic()
@@ -187,7 +60,7 @@ async def test_party_page(scene: dict[str, Any]) -> None:  # noqa: F811
             await page.click("#check-continue")
             await expect(page.locator("#screen-lobby")).to_be_visible(timeout=10_000)
             timings["lobby"] = time.monotonic() - t0
-            await snap(page, "lobby")
+            await shoot(page, "party-lobby")
             await expect(page.get_by_label("同意在线调解")).to_be_visible()
             await page.click("#lobby-submit")  # nothing ticked: refused on the page
             await expect(page.locator("#lobby-message")).not_to_be_empty()
@@ -215,7 +88,7 @@ async def test_party_page(scene: dict[str, Any]) -> None:  # noqa: F811
             await media.until(lambda: media.frames[worker] >= 10, seconds=20)
             timings["mediator decoded 10 frames after admission"] = time.monotonic() - admitted
             await expect(page.locator(".tile.remote figcaption")).to_contain_text("调解员")
-            await snap(page, "room")
+            await shoot(page, "party-room")
 
             # Chat both ways.
             await page.fill("#chat-text", "您好")
@@ -230,7 +103,7 @@ async def test_party_page(scene: dict[str, Any]) -> None:  # noqa: F811
                 assert (await mediator.call("move", {"participant_id": pid, "subroom": "c1"}))["ok"]
             await expect(page.locator("#private-banner")).to_be_visible(timeout=10_000)
             await expect(page.locator("#private-banner")).to_contain_text("背对背")
-            await snap(page, "private")
+            await shoot(page, "party-private")
             assert (await mediator.call("close_subrooms"))["ok"]
             await expect(page.locator("#private-banner")).to_be_hidden(timeout=10_000)
 
@@ -239,7 +112,7 @@ async def test_party_page(scene: dict[str, Any]) -> None:  # noqa: F811
             assert (await mediator.call("end"))["ok"]
             await expect(page.locator("#screen-closed")).to_be_visible(timeout=10_000)
             await expect(page.locator("#closed-message")).to_contain_text("调解已结束")
-            await snap(page, "closed")
+            await shoot(page, "party-closed")
         except BaseException:
             print("\n".join(logs[-40:]))
             raise

@@ -47,3 +47,23 @@ def test_every_message_has_both_languages_and_the_same_placeholders() -> None:
         assert set(texts) == {"zh-CN", "en"}, key
         zh, en = (set(re.findall(r"\{(\w+)\}", texts[lang])) for lang in ("zh-CN", "en"))
         assert zh == en, key
+
+
+def test_every_string_the_page_uses_exists() -> None:
+    """Keys the script looks up (``t("key")``) and the template renders (``t["key"]``) are all in MESSAGES;
+    the identity-check methods the mediator can pick are the protocol's."""
+    from pathlib import Path
+    from typing import get_args
+
+    from signaling.messages import CheckIdentity
+
+    root = Path(__file__).resolve().parents[2]
+    used: set[str] = set()
+    for script in (root / "web" / "client" / "src").glob("*.js"):
+        used |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", script.read_text()))
+    template = (root / "web" / "templates" / "client" / "party.html").read_text()
+    used |= set(re.findall(r"""\bt\[\s*["']([\w.]+)["']\s*\]""", template))
+    assert len(used) > 50
+    assert sorted(used - set(MESSAGES)) == []
+    methods = get_args(CheckIdentity.model_fields["method"].annotation)
+    assert [m for m in methods if f"identity.method.{m}" not in MESSAGES] == []

@@ -118,3 +118,20 @@ def test_remove_deny_end() -> None:
     room.end("med")
     with pytest.raises(Conflict):
         room.join("w2", Role.APPLICANT, "w2", now=2)
+
+
+def test_someone_left_in_the_main_room_learns_only_that_a_caucus_is_on() -> None:
+    room = ready_room()
+    assert room.snapshot("e")["caucus"] is False
+    room.open_subroom("med", "c1", "与申请人背对背")
+    for pid in ("w", "med"):
+        room.move("med", pid, "c1")
+    view = room.snapshot("e")
+    assert view["caucus"] is True
+    assert view["subrooms"] == {MAIN: "main"}
+    assert [p["id"] for p in view["participants"]] == ["e"]  # type: ignore[attr-defined]
+    assert room.snapshot("w")["caucus"] is True
+    assert room.snapshot("med")["subrooms"] == {MAIN: "main", "c1": "与申请人背对背"}
+    room.close_subrooms("med")
+    assert room.snapshot("e")["caucus"] is False
+    assert room.snapshot("e")["recording"] is False

@@ -189,9 +189,12 @@ async def test_caucus_keeps_chat_inside_the_subroom(scene: dict[str, Any]) -> No
     assert (await mediator.call("open_subroom", {"subroom": "c1", "label": "与申请人背对背"}))["ok"]
     for pid in (scene["ids"]["worker"], scene["ids"]["mediator"]):
         assert (await mediator.call("move", {"participant_id": pid, "subroom": "c1"}))["ok"]
-    view = await peers["employer"].latest_room(lambda r: len(r["participants"]) == 1)
+    view = await peers["employer"].latest_room(
+        lambda r: [p["state"] for p in r["participants"]] == ["present"]
+    )
     assert view["location"] == "main"
     assert list(view["subrooms"]) == ["main"]
+    assert view["caucus"] is True  # the respondent's page shows "the mediator is in a private session"
     worker_view = await peers["worker"].latest_room(
         lambda r: r["location"] == "c1" and len(r["participants"]) == 2
     )
@@ -207,7 +210,8 @@ async def test_caucus_keeps_chat_inside_the_subroom(scene: dict[str, Any]) -> No
     assert mediator.chats.empty()
     assert peers["worker"].chats.empty()
     assert (await mediator.call("close_subrooms"))["ok"]
-    await peers["employer"].latest_room(lambda r: len(r["participants"]) == 3)
+    back = await peers["employer"].latest_room(lambda r: len(r["participants"]) == 3)
+    assert back["caucus"] is False
     await close_all(peers)
 
 

@@ -36,6 +36,7 @@ from tiaojie.ids import is_id
 from web.console import i18n
 from web.console.forms import Form, read_form, text
 from web.console.pages import INBOX, Viewer, error_message, language, redirect, render, render_error, viewer
+from web.console.session_links import session_entries
 from web.errors import status_for
 from web.services import SERVICES
 
@@ -212,6 +213,10 @@ async def _render_case(
     try:
         async with services.db.read() as session:
             context = await _page_context(session, who, case_id, services.cases, lang)
+            case = await load_case(session, who.principal, case_id)
+            context["sessions"] = await session_entries(
+                session, who.principal, case, secret=services.links.secret, now=services.clock.now()
+            )
     except NotFound:
         return render_error(request, 404, i18n.translate(lang, "error.404"), code="not_found", who=who)
     return render(

@@ -205,6 +205,16 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "assignment.assigned_by": _m("指派人", "Assigned by"),
         "assignment.responded_at": _m("答复时间", "Answered"),
         "assignment.decline_reason": _m("拒绝理由", "Reason for declining"),
+        "sessions.title": _m("视频调解", "Video sessions"),
+        "sessions.status.scheduled": _m("已安排", "Scheduled"),
+        "sessions.status.live": _m("进行中", "In progress"),
+        "sessions.untitled": _m("调解会议", "Mediation session"),
+        "sessions.enter": _m("进入调解室", "Enter the session room"),
+        "sessions.new_window": _m("（在新窗口打开）", "(opens in a new window)"),
+        "sessions.no_link": _m(
+            "您的链接已撤销或过期，请重新签发后进入。",
+            "Your link was revoked or has expired; re-issue it to enter.",
+        ),
         "materials.title": _m("案件材料", "Materials"),
         "materials.empty": _m("暂无材料。", "No materials."),
         "materials.no_access": _m(

@@ -1,16 +1,18 @@
-// The party page (/j#<token>): device check → lobby (consent, warning) → waiting → room (media, chat).
+// The session page (/j#<token>): device check → lobby (consent, warning) → waiting → room (media, chat);
+// the mediator's link opens the same page with the host panel (host.js) instead of the lobby.
 // Protocol: docs/protocol.md (socket.io namespace /room, protocol 1). Strings come from the page's JSON data
 // block (web/client_page.py MESSAGES); nothing is loaded from outside the origin.
 import { io } from "socket.io-client";
-
-const $ = (id) => document.getElementById(id);
-const STRINGS = JSON.parse($("strings").textContent || "{}");
-const t = (key, vars = {}) =>
-  (STRINGS[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+import { ask } from "./dialog.js";
+import { renderHost, setupHost } from "./host.js";
+import { $, STRINGS, errorText, label, t } from "./i18n.js";
+import { watchSpeakers } from "./speaker.js";
 
 const SCREENS = ["check", "lobby", "waiting", "room", "closed"];
 const IN_APP = /MicroMessenger|WeChat|QQ\/|MQQBrowser.*QQ|Weibo|DingTalk|AlipayClient|Lark|FBAN|FBAV|Instagram/i;
 const CAMERA_BITRATE = 600_000;
+const SCREEN_BITRATE = 1_000_000;
+const SENDS_SCREEN = new Set(["mediator", "applicant", "respondent"]); // docs/protocol.md, rights by role
 
 const state = {
   token: "",
@@ -25,6 +27,11 @@ const state = {
   tracks: {},
   tiles: new Map(), // publisher_id → {figure, video, stream}
   publishing: false,
+  sources: new Map(), // publish transceiver → "audio" | "camera" | "screen"
+  screen: null, // {transceiver, track} while sharing (the transceiver is kept for the next share)
+  screenTransceiver: null,
+  negotiation: Promise.resolve(), // publish offers go one at a time
+  stopSpeakers: null,
 };
 
 function show(name) {
@@ -172,15 +179,27 @@ function applyRoom(room) {
     show("room");
     $("self-video").srcObject = state.stream;
   }
+  const host = self.role === "mediator";
   const location = room.location;
   const banner = $("private-banner");
   if (location && location !== "main") {
-    banner.textContent = t("room.private", { label: (room.subrooms && room.subrooms[location]) || location });
+    const place = (room.subrooms && room.subrooms[location]) || location;
+    banner.textContent = t(host ? "room.private_host" : "room.private", { label: place });
     banner.hidden = false;
   } else {
     banner.hidden = true;
   }
+  // Nobody hosting here: the mediator is in a private room with someone else, or away for a moment.
+  const away = $("away-banner");
+  const hostHere = room.participants.some((p) => p.role === "mediator" && p.id !== room.you);
+  away.hidden = host || hostHere;
+  away.textContent = away.hidden ? "" : t(room.caucus ? "room.caucus_waiting" : "room.mediator_away");
+  document.body.dataset.away = away.hidden ? "" : room.caucus ? "caucus" : "away";
   $("muted-banner").hidden = !self.muted_by_host;
+  $("recording").hidden = !room.recording;
+  $("toggle-screen").hidden = !(SENDS_SCREEN.has(self.role) && navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+  if (host) renderHost(room);
+  if (!state.stopSpeakers) state.stopSpeakers = watchSpeakers(speakerSources, showSpeaker);
   for (const tile of state.tiles.values()) {
     tile.caption.textContent = tileCaption(tile);
     tile.video.setAttribute("aria-label", tile.caption.textContent);
@@ -195,11 +214,6 @@ function publishFailed(error) {
     return;
   }
   mediaFailed(error);
-}
-
-function label(person) {
-  const role = STRINGS[`role.${person.role}`];
-  return role ? `${person.name}（${role}）` : person.name;
 }
 
 // --- lobby ----------------------------------------------------------------------------------------------
@@ -221,7 +235,7 @@ $("lobby-form").addEventListener("submit", async (event) => {
       state.acknowledged = true;
       show("waiting");
     } else {
-      message.textContent = t("chat.failed", { code: reply && reply.error ? reply.error.code : "?" });
+      message.textContent = errorText(reply && reply.error ? reply.error.code : "");
     }
   } catch (error) {
     message.textContent = t("connect.lost");
@@ -261,11 +275,10 @@ async function publish() {
   if (role === "clerk") return;
   const pc = new RTCPeerConnection({ iceServers: state.iceServers });
   state.publishPc = pc;
-  const sources = {};
+  state.sources = new Map();
   const audio = state.stream.getAudioTracks()[0];
   const video = role === "interpreter" ? undefined : state.stream.getVideoTracks()[0];
-  const transceivers = [];
-  if (audio) transceivers.push(["audio", pc.addTransceiver(audio, { direction: "sendonly", streams: [state.stream] })]);
+  if (audio) state.sources.set(pc.addTransceiver(audio, { direction: "sendonly", streams: [state.stream] }), "audio");
   if (video) {
     const tr = pc.addTransceiver(video, {
       direction: "sendonly",
@@ -273,23 +286,125 @@ async function publish() {
       sendEncodings: [{ maxBitrate: CAMERA_BITRATE }],
     });
     preferVp8(tr);
-    transceivers.push(["camera", tr]);
+    state.sources.set(tr, "camera");
   }
-  await pc.setLocalDescription(await pc.createOffer());
-  await iceGathered(pc);
-  for (const [source, tr] of transceivers) sources[tr.mid] = source;
-  const reply = await call("publish", { sdp: pc.localDescription.sdp, sources });
-  if (!reply || !reply.ok) {
-    const error = new Error(reply && reply.error ? reply.error.code : "publish");
-    error.code = reply && reply.error ? reply.error.code : undefined;
+  pc.addEventListener("connectionstatechange", () => {
+    if (pc.connectionState === "failed" && state.publishPc === pc) mediaFailed(new Error("publish failed"));
+  });
+  try {
+    await negotiatePublish(pc);
+  } catch (error) {
     pc.close();
     if (state.publishPc === pc) state.publishPc = null;
     throw error;
   }
-  await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
-  pc.addEventListener("connectionstatechange", () => {
-    if (pc.connectionState === "failed" && state.publishPc === pc) mediaFailed(new Error("publish failed"));
+}
+
+// One offer/answer round on the publish connection (first publish, screen share on or off); rounds never
+// overlap. The server answers every m-section; `sources` names each (mid → audio | camera | screen).
+function negotiatePublish(pc) {
+  const round = state.negotiation.catch(() => {}).then(async () => {
+    if (state.publishPc !== pc) return;
+    await pc.setLocalDescription(await pc.createOffer());
+    await iceGathered(pc);
+    const sources = {};
+    for (const [tr, source] of state.sources) if (tr.mid != null) sources[tr.mid] = source;
+    const reply = await call("publish", { sdp: pc.localDescription.sdp, sources });
+    if (!reply || !reply.ok) {
+      const error = new Error(reply && reply.error ? reply.error.code : "publish");
+      error.code = reply && reply.error ? reply.error.code : undefined;
+      if (pc.signalingState === "have-local-offer") await pc.setLocalDescription({ type: "rollback" });
+      throw error;
+    }
+    await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
   });
+  state.negotiation = round;
+  return round;
+}
+
+// --- screen share: an extra video m-section on the publish connection, renegotiated on and off ------------------
+async function startScreen() {
+  const pc = state.publishPc;
+  if (!pc || state.screen) return;
+  let capture;
+  try {
+    capture = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { max: 10 } }, audio: false });
+  } catch (error) {
+    if (error && error.name !== "NotAllowedError") $("screen-message").textContent = t("screen.failed");
+    return;
+  }
+  const track = capture.getVideoTracks()[0];
+  if (!track) return;
+  if ("contentHint" in track) track.contentHint = "detail";
+  track.addEventListener("ended", () => stopScreen());
+  let tr = state.screenTransceiver;
+  if (tr && state.publishPc === pc && !tr.stopped) {
+    await tr.sender.replaceTrack(track);
+    tr.direction = "sendonly";
+  } else {
+    tr = pc.addTransceiver(track, { direction: "sendonly", sendEncodings: [{ maxBitrate: SCREEN_BITRATE }] });
+    preferVp8(tr);
+    state.screenTransceiver = tr;
+    state.sources.set(tr, "screen");
+  }
+  state.screen = { transceiver: tr, track };
+  showScreenButton(true);
+  showOwnScreen(track);
+  try {
+    await negotiatePublish(pc);
+  } catch (error) {
+    $("screen-message").textContent = errorText(error.code || "");
+    await stopScreen(false);
+  }
+}
+
+async function stopScreen(renegotiate = true) {
+  const screen = state.screen;
+  if (!screen) return;
+  state.screen = null;
+  screen.track.stop();
+  showScreenButton(false);
+  showOwnScreen(null);
+  const pc = state.publishPc;
+  if (!pc || pc.connectionState === "closed") return;
+  screen.transceiver.direction = "inactive";
+  await screen.transceiver.sender.replaceTrack(null);
+  if (renegotiate) await negotiatePublish(pc).catch(mediaFailed);
+}
+
+function showScreenButton(sharing) {
+  const button = $("toggle-screen");
+  button.setAttribute("aria-pressed", String(sharing));
+  button.textContent = t(sharing ? "room.screen_stop" : "room.screen_start");
+}
+
+function showOwnScreen(track) {
+  const figure = $("own-screen");
+  figure.hidden = !track;
+  $("own-screen-video").srcObject = track ? new MediaStream([track]) : null;
+}
+
+$("toggle-screen").addEventListener("click", () => {
+  $("screen-message").textContent = "";
+  (state.screen ? stopScreen() : startScreen()).catch(mediaFailed);
+});
+
+// --- active speaker ---------------------------------------------------------------------------------------------
+function speakerSources() {
+  const self = state.room && me(state.room);
+  const mic = state.stream && state.stream.getAudioTracks()[0];
+  return {
+    publishPc: state.publishPc,
+    subscribePc: state.subscribePc,
+    tracks: state.tracks,
+    selfSilent: !mic || !mic.enabled || Boolean(self && self.muted_by_host),
+  };
+}
+
+function showSpeaker(id) {
+  for (const figure of document.querySelectorAll(".tile.speaking")) figure.classList.remove("speaking");
+  const tile = id === "self" ? document.querySelector(".tile.self") : state.tiles.get(id) && state.tiles.get(id).figure;
+  if (tile) tile.classList.add("speaking");
 }
 
 async function onSubscribeOffer(data) {
@@ -314,7 +429,8 @@ async function onSubscribeOffer(data) {
 function tileCaption(tile) {
   const who = state.room && state.room.participants.find((p) => p.id === tile.publisher);
   const name = who ? label(who) : "";
-  return tile.screen ? t("room.screen", { name }) : name;
+  if (tile.screen) return t("room.screen", { name });
+  return who && who.state === "reconnecting" ? `${name} · ${t("room.reconnecting")}` : name;
 }
 
 function renderTiles() {
@@ -370,6 +486,16 @@ $("play-audio").addEventListener("click", () => {
 });
 
 function teardownMedia() {
+  if (state.screen) {
+    state.screen.track.stop();
+    state.screen = null;
+    showScreenButton(false);
+    showOwnScreen(null);
+  }
+  state.screenTransceiver = null;
+  if (state.stopSpeakers) state.stopSpeakers();
+  state.stopSpeakers = null;
+  showSpeaker(null);
   for (const pc of [state.publishPc, state.subscribePc]) if (pc) pc.close();
   state.publishPc = null;
   state.subscribePc = null;
@@ -404,7 +530,8 @@ function toggle(button, kind, onKey, offKey) {
 $("toggle-mic").addEventListener("click", (e) => toggle(e.currentTarget, "audio", "room.mic_on", "room.mic_off"));
 $("toggle-cam").addEventListener("click", (e) => toggle(e.currentTarget, "video", "room.cam_on", "room.cam_off"));
 $("leave").addEventListener("click", async () => {
-  if (!window.confirm(t("room.leave.confirm"))) return;
+  const answer = await ask({ title: t("room.leave"), text: t("room.leave.confirm"), confirm: t("room.leave"), danger: true });
+  if (answer === null) return;
   try {
     await call("leave");
   } catch (error) {
@@ -421,6 +548,11 @@ function addChat(message) {
   const text = document.createElement("span");
   text.textContent = message.text;
   item.append(who, text);
+  if (message.subroom && message.subroom !== "main") {
+    const place = (state.room && state.room.subrooms && state.room.subrooms[message.subroom]) || message.subroom;
+    item.prepend(Object.assign(document.createElement("span"), { className: "place", textContent: place }));
+    item.classList.add("private");
+  }
   if (message.at) {
     const time = document.createElement("time");
     time.dateTime = message.at;
@@ -447,7 +579,7 @@ $("chat-form").addEventListener("submit", async (event) => {
     } else {
       const code = reply && reply.error ? reply.error.code : "?";
       message.textContent =
-        code === "rate_limited" ? t("chat.rate_limited") : code === "chat_not_allowed" ? t("chat.not_allowed") : t("chat.failed", { code });
+        code === "rate_limited" ? t("chat.rate_limited") : code === "chat_not_allowed" ? t("chat.not_allowed") : errorText(code);
     }
   } catch (error) {
     message.textContent = t("connect.lost");
@@ -497,6 +629,7 @@ $("closed-reopen").addEventListener("click", () => location.reload());
 // --- start ----------------------------------------------------------------------------------------------------
 // Another link opened in this tab changes only the fragment: start over with it.
 window.addEventListener("hashchange", () => location.reload());
+setupHost(call);
 state.token = decodeURIComponent(location.hash.replace(/^#/, "")).trim();
 show("check");
 checkDevices();
