@@ -88,17 +88,19 @@ async def _sweeper(services: Services, topo: Topology) -> None:
         await asyncio.sleep(interval)
 
 
-async def _heartbeat(topo: Topology, namespace: RoomNamespace, interval: float) -> None:
+async def _beat(topo: Topology, namespace: RoomNamespace) -> None:
     """Keep this node's rooms routed here, and record its load."""
+    hub = namespace.hub
+    try:
+        await topo.router.heartbeat(set(hub.rooms), NodeLoad(len(hub.rooms), len(hub.connections)))
+    except Exception:
+        log.exception("routing heartbeat failed")
+
+
+async def _heartbeat(topo: Topology, namespace: RoomNamespace, interval: float) -> None:
     while True:
-        hub = namespace.hub
-        try:
-            await topo.router.heartbeat(set(hub.rooms), NodeLoad(len(hub.rooms), len(hub.connections)))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("routing heartbeat failed")
         await asyncio.sleep(interval)
+        await _beat(topo, namespace)
 
 
 async def _room_sweeper(namespace: RoomNamespace) -> None:
@@ -193,6 +195,7 @@ def create_app(
         services.settings.effective_media_dir.mkdir(parents=True, exist_ok=True)
         if migrate:
             await upgrade(services.db)
+        await _beat(topo, namespace)  # registers this node before it serves a request
         tasks = [asyncio.create_task(_heartbeat(topo, namespace, settings.room_lease_seconds / 3))]
         if background:
             tasks += [

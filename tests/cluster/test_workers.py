@@ -97,19 +97,31 @@ async def test_two_workers_share_the_port_the_database_and_the_rooms(
     base, pid = server
     court = {"Authorization": f"Bearer {demo['api_keys']['court']}"}
 
-    # Reads and writes through both workers, writes at the same time from both processes.
-    payloads = [case_payload(f"（2026）演多进程{i}号") for i in range(24)]
-    created = await asyncio.gather(
-        *(_fresh("POST", f"{base}/api/v1/cases", json=p, headers=court) for p in payloads)
-    )
+    # Reads and writes through both workers, writes at the same time from both processes: batches of
+    # concurrent requests on new connections until both workers have served some.
+    payloads: list[dict[str, Any]] = []
+    created: list[tuple[int, str, Any]] = []
+    for batch in range(20):
+        more = [case_payload(f"（2026）演多进程{batch}-{i}号") for i in range(12)]
+        payloads += more
+        created += await asyncio.gather(
+            *(_fresh("POST", f"{base}/api/v1/cases", json=p, headers=court) for p in more)
+        )
+        if {node for _, node, _ in created} == WORKERS:
+            break
     assert [status for status, _, _ in created] == [201] * len(payloads), [b for _, _, b in created][:3]
     assert {node for _, node, _ in created} == WORKERS
-    reads = await asyncio.gather(
-        *(_fresh("GET", f"{base}/api/v1/cases/{body['id']}", headers=court) for _, _, body in created)
-    )
+    reads: list[tuple[int, str, Any]] = []
+    for _ in range(20):
+        reads += await asyncio.gather(
+            *(_fresh("GET", f"{base}/api/v1/cases/{body['id']}", headers=court) for _, _, body in created)
+        )
+        if {node for _, node, _ in reads} == WORKERS:
+            break
     assert all(status == 200 for status, _, _ in reads)
     assert {node for _, node, _ in reads} == WORKERS
-    assert sorted(b["case_number"] for _, _, b in reads) == sorted(p["case_number"] for p in payloads)
+    numbers = {b["case_number"] for _, _, b in reads}
+    assert numbers == {p["case_number"] for p in payloads}
 
     # Two participants of one session, entering by different workers, meet in the room's worker.
     session_id = demo["session"]["id"]
