@@ -69,12 +69,18 @@ def _error(exc: TiaojieError) -> dict[str, Any]:
 
 class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
-        self, services: Services, hub: Hub, *, monotonic: Callable[[], float] = time.monotonic
+        self,
+        services: Services,
+        hub: Hub,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        owns: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
         self.services = services
         self.hub = hub
         self.monotonic = monotonic
+        self.owns = owns  # whether this node owns (or may take) a room; None: every room is here
         self._inflight: set[asyncio.Future[Any]] = set()
         self._closed = False
         self._handlers: dict[type[Any], Callable[[Connection, LiveRoom, Any], Awaitable[dict[str, Any]]]] = {
@@ -157,6 +163,10 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         now = self.services.clock.now()
         async with self.services.db.session() as session:
             ctx = await resolve_join(session, hello.token, secret=self.services.links.secret, now=now)
+            if self.owns is not None and not await self.owns(ctx.session.id):
+                raise Conflict(
+                    "this room lives on another node; connect with ?session=<id>", code="wrong_node"
+                )
             live = self._live(ctx.session.id)
             async with live.lock:
                 previous = live.sids.get(ctx.participant.id)

@@ -31,16 +31,20 @@ from web.services import SERVICES, Services
 # Monday 2 March 2026, 09:00 in Shanghai: a plain working week with no holiday in reach.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 PG_ENV = "TIAOJIE_TEST_POSTGRES_URL"
+REDIS_ENV = "TIAOJIE_TEST_REDIS_URL"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     required = os.environ.get("CI") == "true" or os.environ.get("TIAOJIE_TEST_REQUIRE_SERVICES") == "1"
-    if os.environ.get(PG_ENV) or required:
+    if required:
         return
-    skip = pytest.mark.skip(reason=f"no PostgreSQL: set {PG_ENV} (CI always does)")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+    for marker, env, what in (("postgres", PG_ENV, "PostgreSQL"), ("redis", REDIS_ENV, "Redis")):
+        if os.environ.get(env):
+            continue
+        skip = pytest.mark.skip(reason=f"no {what}: set {env} (CI always does)")
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -99,6 +103,26 @@ def postgres_url() -> Iterator[str]:
     asyncio.run(setup())
     yield url
     asyncio.run(teardown())
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[tuple[str, str]]:
+    """The test Redis (``TIAOJIE_TEST_REDIS_URL``) and a key prefix of this test's own; every key under it is
+    deleted afterwards."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.fail(f"{REDIS_ENV} is not set but a Redis test was selected")
+    prefix = f"tiaojie-test:{secrets.token_hex(6)}:"
+    yield url, prefix
+    from redis import Redis
+
+    client = Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import getpass
 import json
 import secrets
-import signal
-import ssl
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -34,41 +31,57 @@ def _db(settings: Settings) -> Any:
 
 
 async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from web.app import create_app
-
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
-    app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    ssl_context = None
-    if settings.tls_cert:
-        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ssl_context.load_cert_chain(settings.tls_cert, settings.tls_key)
-    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
-    await site.start()
-    # Everything imported and built so far lives as long as the process: keep it out of the garbage
-    # collector's full passes, which otherwise pause every request (measured in docs/benchmarks.md).
-    gc.collect()
-    gc.freeze()
-    bound = runner.addresses[0][1] if runner.addresses else port
-    scheme = "https" if ssl_context else "http"
-    shown_host = f"[{host}]" if ":" in host else host
-    print(
-        f"tiaojie {__version__} serving on {scheme}://{shown_host}:{bound}/"
-        f" (database: {_safe_url(settings)})",
-        flush=True,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    workers = settings.workers if args.workers is None else args.workers
+    if workers > 1:
+        return await _serve_workers(settings, host, port, workers)
+    from cluster import serving
+    from cluster.topology import build_topology
+    from web.app import create_app
+
+    topo = build_topology(settings)
+    app = create_app(settings, topo=topo)
+    tls = serving.ssl_context(settings)
+    runner, bound = await serving.start(app, public=(host, port), internal=topo.internal, tls=tls)
+    _serving(settings, host, bound, tls is not None, f"node {topo.node.id}")
+    await serving.wait_for_stop()
     print("shutting down", flush=True)
     await runner.cleanup()
     return 0
+
+
+async def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> int:
+    from cluster.supervisor import Supervisor, bind
+    from store.migrate import upgrade
+
+    settings = settings.with_secret()  # generated once here, not raced for by the workers
+    db = _db(settings)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    try:
+        listener = bind(host, port)
+    except OSError as exc:
+        raise TiaojieError(f"cannot listen on {host}:{port}: {exc.strerror}", code="cannot_listen") from exc
+    supervisor = Supervisor(listener, workers)
+    bound = listener.getsockname()[1]
+    await supervisor.start()
+    _serving(settings, host, bound, bool(settings.tls_cert), f"{workers} workers")
+    await supervisor.run()
+    print("shutting down", flush=True)
+    return 0
+
+
+def _serving(settings: Settings, host: str, port: int, tls: bool, how: str) -> None:
+    scheme = "https" if tls else "http"
+    shown_host = f"[{host}]" if ":" in host else host
+    print(
+        f"tiaojie {__version__} serving on {scheme}://{shown_host}:{port}/"
+        f" (database: {_safe_url(settings)}; {how})",
+        flush=True,
+    )
 
 
 def _safe_url(settings: Settings) -> str:
@@ -259,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the service (migrates the database first)")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument(
+        "--workers", type=int, help="worker processes sharing the port (default TIAOJIE_WORKERS, 1)"
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="bring the database schema up to date")

@@ -65,7 +65,23 @@ class Settings(BaseModel):
         "PostgreSQL: postgresql+asyncpg://user:password@host/dbname",
     )
     redis_url: str | None = Field(
-        None, description="Redis URL for scale-out; unused on the embedded default."
+        None,
+        description="Redis URL for scale-out over several machines (room routing, node load, job leases); "
+        "unused on the embedded default.",
+    )
+    redis_prefix: str = Field(
+        "tiaojie:", min_length=1, max_length=64, description="Prefix of every Redis key this deployment uses."
+    )
+    workers: int = Field(
+        1, ge=1, le=64, description="Worker processes sharing the listening socket; one per core."
+    )
+    node_host: str = Field(
+        "127.0.0.1",
+        description="With Redis: the address this node listens on for connections handed over by other "
+        "nodes (a free port); set it to an address the other machines reach.",
+    )
+    room_lease_seconds: float = Field(
+        15.0, ge=1, le=300, description="With Redis: how long a silent node keeps its rooms."
     )
     media_dir: Path | None = Field(
         None, description="Uploaded materials and recordings; default data_dir/media."

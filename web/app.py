@@ -15,6 +15,10 @@ from aiohttp import web
 from sqlalchemy import TextClause, text
 
 from cases.assignment import expire_overdue_assignments
+from cluster import topology
+from cluster.handover import NODE_HEADER, ROOM_NODE_HEADER, SOCKETIO_PATH, HandOver
+from cluster.routing import NodeLoad
+from cluster.topology import Topology
 from signaling.hub import Hub
 from signaling.messages import MAX_MESSAGE_BYTES
 from signaling.namespace import RoomNamespace
@@ -40,6 +44,7 @@ STATIC = Path(__file__).with_name("static")
 JINJA = web.AppKey("jinja", jinja2.Environment)
 OPENAPI = web.AppKey("openapi", dict)
 SIGNALING = web.AppKey("signaling", RoomNamespace)
+TOPOLOGY = web.AppKey("topology", Topology)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -67,17 +72,35 @@ async def sweep_once(services: Services) -> list[str]:
         return await expire_overdue_assignments(session, services.cases)
 
 
-async def _sweeper(services: Services) -> None:
+async def _sweeper(services: Services, topo: Topology) -> None:
+    interval = services.settings.sweep_interval_seconds
     while True:
         try:
-            expired = await sweep_once(services)
-            if expired:
-                log.info("assignments lapsed for %d case(s)", len(expired))
+            # Once across all workers and nodes: a lease a little shorter than the interval.
+            if await topo.jobs.acquire("deadline_sweep", interval * 0.9):
+                expired = await sweep_once(services)
+                if expired:
+                    log.info("assignments lapsed for %d case(s)", len(expired))
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("deadline sweep failed")
-        await asyncio.sleep(services.settings.sweep_interval_seconds)
+        await asyncio.sleep(interval)
+
+
+async def _beat(topo: Topology, namespace: RoomNamespace) -> None:
+    """Keep this node's rooms routed here, and record its load."""
+    hub = namespace.hub
+    try:
+        await topo.router.heartbeat(set(hub.rooms), NodeLoad(len(hub.rooms), len(hub.connections)))
+    except Exception:
+        log.exception("routing heartbeat failed")
+
+
+async def _heartbeat(topo: Topology, namespace: RoomNamespace, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        await _beat(topo, namespace)
 
 
 async def _room_sweeper(namespace: RoomNamespace) -> None:
@@ -98,16 +121,22 @@ def create_app(
     db: Database | None = None,
     migrate: bool = True,
     background: bool = True,
+    topo: Topology | None = None,
 ) -> web.Application:
     """The whole service. ``migrate`` brings an empty or old database to the current schema on start;
-    ``background`` runs the deadline sweeper."""
+    ``background`` runs the deadline sweeper (once across nodes) and the room sweeper; ``topo`` is this
+    node's place among several (default: alone)."""
     settings = settings.with_secret()
     services = Services.build(settings, clock or SystemClock(), db)
+    topo = topo or topology.single()
+    assert settings.secret_key is not None
+    handover = HandOver(topo.router, settings.secret_key)
     app = web.Application(
-        middlewares=[security_headers, error_middleware],
+        middlewares=[security_headers, error_middleware, handover.middleware],
         client_max_size=settings.max_upload_bytes + 65536,
     )
     app[SERVICES] = services
+    app[TOPOLOGY] = topo
     app[KEY_CACHE] = KeyCache()
     app[JINJA] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
@@ -153,7 +182,11 @@ def create_app(
         logger=False,
         engineio_logger=False,
     )
-    namespace = RoomNamespace(services, Hub(settings.reconnect_grace_seconds))
+
+    async def owns(room: str) -> bool:
+        return (await topo.router.claim(room)).id == topo.node.id
+
+    namespace = RoomNamespace(services, Hub(settings.reconnect_grace_seconds), owns=owns)
     sio.register_namespace(namespace)
     sio.attach(app, socketio_path="socket.io")
     app[SIGNALING] = namespace
@@ -162,17 +195,21 @@ def create_app(
         services.settings.effective_media_dir.mkdir(parents=True, exist_ok=True)
         if migrate:
             await upgrade(services.db)
-        tasks = (
-            [asyncio.create_task(_sweeper(services)), asyncio.create_task(_room_sweeper(namespace))]
-            if background
-            else []
-        )
+        await _beat(topo, namespace)  # registers this node before it serves a request
+        tasks = [asyncio.create_task(_heartbeat(topo, namespace, settings.room_lease_seconds / 3))]
+        if background:
+            tasks += [
+                asyncio.create_task(_sweeper(services, topo)),
+                asyncio.create_task(_room_sweeper(namespace)),
+            ]
         yield
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await app[KEY_CACHE].drain()
+        await handover.close()
+        await topo.close()
         await services.db.dispose()
 
     async def close_rooms(app: web.Application) -> None:
@@ -180,6 +217,14 @@ def create_app(
         # handlers still running finish their database work.
         await namespace.shutdown()
 
+    async def node_headers(request: web.Request, response: web.StreamResponse) -> None:
+        # Which node answered, and for a room's connection which node owns the room (also on websockets,
+        # whose handlers return only after the headers went out).
+        response.headers.setdefault(NODE_HEADER, topo.node.id)
+        if request.path.startswith(SOCKETIO_PATH) and request.query.get("session"):
+            response.headers.setdefault(ROOM_NODE_HEADER, topo.node.id)
+
+    app.on_response_prepare.append(node_headers)
     app.on_shutdown.append(close_rooms)
     app.cleanup_ctx.append(lifecycle)
     return app

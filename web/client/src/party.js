@@ -116,6 +116,7 @@ function connect() {
   status(t("connect.running"));
   const socket = io("/room", {
     auth: { token: state.token, protocol: 1 },
+    query: { session: (() => { try { return JSON.parse(atob(state.token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).s || ""; } catch { return ""; } })() },
     transports: ["websocket", "polling"],
     reconnectionAttempts: 20,
   });
