@@ -35,6 +35,8 @@ class Action(StrEnum):
     DECIDE_CHANGE = "decide_change"
     UPLOAD_MATERIAL = "upload_material"
     READ_MATERIAL = "read_material"
+    READ_RECORDING = "read_recording"
+    RENDER_RECORDING = "render_recording"
 
 
 _K = PrincipalKind
@@ -52,6 +54,9 @@ _WHO: dict[Action, frozenset[PrincipalKind]] = {
     Action.DECIDE_CHANGE: frozenset({_K.COURT, _K.UNION}),
     Action.UPLOAD_MATERIAL: frozenset({_K.COURT, _K.MEDIATOR}),
     Action.READ_MATERIAL: frozenset({_K.COURT, _K.MEDIATOR}),
+    # Recordings are confidential (OMR 29): the court and the mediator of the case, not the union's admins.
+    Action.READ_RECORDING: frozenset({_K.COURT, _K.MEDIATOR}),
+    Action.RENDER_RECORDING: frozenset({_K.COURT, _K.MEDIATOR}),
 }
 
 

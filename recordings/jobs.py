@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recordings.locks import machine_lock
 from recordings.service import RecordingStatus, recording_directory
 from recordings.tables import Recording
 from store.database import Database
@@ -150,6 +151,7 @@ async def run_render(
     *,
     on_progress: Callable[[float], None] | None = None,
     stall_seconds: float = STALL_SECONDS,
+    font: Path | None = None,
 ) -> RenderOutcome:
     """Render a claimed recording in a child process and record the result; see the module's docstring."""
     async with db.read() as session:
@@ -169,6 +171,7 @@ async def run_render(
             str(manifest_path),
             str(directory),
             str(directory / PLAYBACK_FILE),
+            *(["--font", str(font)] if font is not None else []),
             stdout=asyncio.subprocess.PIPE,
             stderr=diagnostics,
         )
@@ -232,8 +235,10 @@ class RenderWorker:
         node: str,
         poll_seconds: float = 30.0,
         on_done: Callable[[RenderOutcome], None] | None = None,
+        font: Path | None = None,
     ) -> None:
         self.db = db
+        self.font = font
         self.on_done = on_done
         self.media_root = media_root
         self.clock = clock
@@ -251,18 +256,25 @@ class RenderWorker:
 
     async def run(self) -> None:
         await requeue_interrupted_renders(self.db, node=self.node, at=self.clock.now())
+        lock = self.media_root / "recordings" / ".render.lock"
         while not self._stopping:
             self._wake.clear()  # before looking: a wake-up that comes while we look is kept
-            recording_id = await claim_next_render(self.db, node=self.node, at=self.clock.now())
-            if recording_id is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            outcome: RenderOutcome | None = None
+            with machine_lock(lock) as mine:  # one rendering at a time per machine, whatever the workers
+                recording_id = (
+                    await claim_next_render(self.db, node=self.node, at=self.clock.now()) if mine else None
+                )
+                if recording_id is not None:
+                    try:
+                        outcome = await run_render(
+                            self.db, self.media_root, recording_id, self.clock, font=self.font
+                        )
+                    except Conflict as exc:
+                        log.warning("rendering %s skipped: %s", recording_id, exc)
+            if outcome is not None:
+                log.info("rendering %s: %s", outcome.recording_id, outcome.status.value)
+                if self.on_done is not None:
+                    self.on_done(outcome)
                 continue
-            try:
-                outcome = await run_render(self.db, self.media_root, recording_id, self.clock)
-            except Conflict as exc:
-                log.warning("rendering %s skipped: %s", recording_id, exc)
-                continue
-            log.info("rendering %s: %s", recording_id, outcome.status.value)
-            if self.on_done is not None:
-                self.on_done(outcome)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)

@@ -1,4 +1,4 @@
-"""The playback rendering as its own process: ``python -m recordings.render_job MANIFEST DIRECTORY OUTPUT``.
+"""The playback rendering as its own process: ``python -m recordings.render_job MANIFEST DIR OUT``.
 
 Rendering decodes and encodes video for minutes; in the server's process it would compete with the media
 for the interpreter. The server's render worker (:mod:`recordings.jobs`) starts this module instead, at a
@@ -9,8 +9,8 @@ when it could not be made at all.
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -21,19 +21,20 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3:
-        print("usage: python -m recordings.render_job MANIFEST DIRECTORY OUTPUT", file=sys.stderr)
-        return 2
-    manifest_path, directory, output = (Path(a) for a in args)
-    font = os.environ.get("TIAOJIE_RENDER_FONT")
+    parser = argparse.ArgumentParser(prog="python -m recordings.render_job")
+    parser.add_argument("manifest", type=Path)
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--font", type=Path, default=None, help="a font with CJK glyphs for the names")
+    args = parser.parse_args(argv)
+    manifest_path, directory, output, font = args.manifest, args.directory, args.output, args.font
     try:
         manifest = Manifest.from_json(json.loads(manifest_path.read_text(encoding="utf-8")))
         result = render(
             manifest,
             directory,
             output,
-            options=RenderOptions(font=Path(font) if font else None),
+            options=RenderOptions(font=font),
             progress=lambda fraction: print(f"progress {fraction:.4f}", flush=True),
         )
     except Exception as exc:  # everything goes back to the worker as a reason, not a traceback on a console

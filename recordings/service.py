@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+import socket
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal
 from cases import audit
+from recordings.locks import machine_lock
 from recordings.manifest import Manifest, Problem, TrackEntry, verify_files
 from recordings.repair import repair_segment
 from recordings.segments import SegmentInfo, TrackKind, file_sha256
@@ -32,6 +34,8 @@ from tiaojie.ids import new_id
 __all__ = [
     "RecordingStatus",
     "add_track",
+    "heartbeat",
+    "local_node",
     "recording_directory",
     "recover_interrupted",
     "seal",
@@ -41,6 +45,8 @@ __all__ = [
 
 _SEGMENT_NAME = re.compile(r"^(?P<track>[a-z]+_[0-9A-Z]{26})-(?P<index>\d{4,})\.webm$")
 _AUDIO_FRAME_MS = 20
+HEARTBEAT_SECONDS = 10.0
+STALE_SECONDS = 45.0
 
 
 class RecordingStatus:
@@ -48,6 +54,11 @@ class RecordingStatus:
     COMPLETE = "complete"
     INTERRUPTED = "interrupted"
     DELETED = "deleted"
+
+
+def local_node() -> str:
+    """The name under which this machine writes recordings (its files are on its own disk)."""
+    return socket.gethostname() or "localhost"
 
 
 def recording_directory(media_root: Path, recording: Recording) -> Path:
@@ -84,6 +95,7 @@ async def start_recording(
         node=node,
         directory=f"recordings/{recording_id}",
         started_at=at,
+        heartbeat_at=at,
     )
     session.add(recording)
     await audit.record(
@@ -235,18 +247,40 @@ def _recover_tracks(directory: Path, tracks: Sequence[RecordingTrack]) -> dict[s
 
 
 async def recover_interrupted(
-    db: Database, *, media_root: Path, node: str, clock: Clock, retention_days: int
+    db: Database,
+    *,
+    media_root: Path,
+    node: str,
+    clock: Clock,
+    retention_days: int,
+    stale_seconds: float = STALE_SECONDS,
 ) -> list[str]:
-    """Seal, as interrupted, every recording this node was writing when it stopped; return their ids.
+    """Seal, as interrupted, every recording of this machine whose writer stopped; return their ids.
 
-    Called on start-up before any room opens. The last segment of each track is repaired (the crash cut it
-    off); what could be read is kept and described in the manifest, and the recording says it was
-    interrupted instead of silently disappearing.
+    A recorder renews ``heartbeat_at`` every :data:`HEARTBEAT_SECONDS` while it records; a recording whose
+    heartbeat is older than ``stale_seconds`` lost its writer (a crashed or killed process). Every process
+    runs this on start and then now and then; a lock file makes one process of the machine do it at a time.
+    The last segment of each track is repaired (the crash cut it off); what could be read is kept and
+    described in the manifest, and the recording says it was interrupted instead of silently disappearing.
     """
+    with machine_lock(media_root / "recordings" / ".recovery.lock") as mine:
+        if not mine:
+            return []
+        return await _recover(db, media_root, node, clock, retention_days, stale_seconds)
+
+
+async def _recover(
+    db: Database, media_root: Path, node: str, clock: Clock, retention_days: int, stale_seconds: float
+) -> list[str]:
+    stale_before = clock.now() - timedelta(seconds=stale_seconds)
     async with db.read() as session:
         pending = (
             await session.scalars(
-                select(Recording).where(Recording.status == RecordingStatus.RECORDING, Recording.node == node)
+                select(Recording).where(
+                    Recording.status == RecordingStatus.RECORDING,
+                    Recording.node == node,
+                    Recording.heartbeat_at < stale_before,
+                )
             )
         ).all()
         tracks = {
@@ -264,7 +298,11 @@ async def recover_interrupted(
         last = max((s.start_ms + s.duration_ms for listed in segments.values() for s in listed), default=0)
         async with db.session() as session:
             recording = await session.get(Recording, found.id)
-            if recording is None or recording.status != RecordingStatus.RECORDING:
+            if (
+                recording is None
+                or recording.status != RecordingStatus.RECORDING
+                or recording.heartbeat_at >= stale_before  # its writer came back meanwhile
+            ):
                 continue
             await seal(
                 session,
@@ -277,6 +315,18 @@ async def recover_interrupted(
             )
             recovered.append(recording.id)
     return recovered
+
+
+async def heartbeat(db: Database, recording_ids: Collection[str], at: datetime) -> None:
+    """The writer of these recordings is alive (see :func:`recover_interrupted`)."""
+    if not recording_ids:
+        return
+    async with db.session() as session:
+        await session.execute(
+            update(Recording)
+            .where(Recording.id.in_(sorted(recording_ids)), Recording.status == RecordingStatus.RECORDING)
+            .values(heartbeat_at=at)
+        )
 
 
 def verify(recording: Recording, media_root: Path) -> Sequence[Problem]:

@@ -36,6 +36,9 @@ class Recording(Base):
     node: Mapped[str] = mapped_column(String(100))
     directory: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime]
+    heartbeat_at: Mapped[
+        datetime
+    ]  # renewed while recording: a stale one was cut off (see recover_interrupted)
     ended_at: Mapped[datetime | None]
     duration_ms: Mapped[int | None] = mapped_column(BigInteger)
     bytes: Mapped[int | None] = mapped_column(BigInteger)

@@ -86,6 +86,15 @@ class Settings(BaseModel):
     media_dir: Path | None = Field(
         None, description="Uploaded materials and recordings; default data_dir/media."
     )
+    recording_segment_seconds: int = Field(
+        60, ge=10, le=3600, description="Length of one recorded segment file; a crash loses at most ≈1 s."
+    )
+    recording_retention_days: int = Field(
+        180, ge=1, le=36500, description="Days a sealed recording is kept before its files are deleted."
+    )
+    render_font: Path | None = Field(
+        None, description="Font for names on playback renderings (needs CJK); default: a Debian CJK font."
+    )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     public_url: str | None = Field(

@@ -19,6 +19,7 @@ from cluster import topology
 from cluster.handover import NODE_HEADER, ROOM_NODE_HEADER, SOCKETIO_PATH, HandOver
 from cluster.routing import NodeLoad
 from cluster.topology import Topology
+from recordings.service import STALE_SECONDS, local_node, recover_interrupted
 from signaling.hub import Hub
 from signaling.messages import MAX_MESSAGE_BYTES
 from signaling.namespace import RoomNamespace
@@ -101,6 +102,27 @@ async def _heartbeat(topo: Topology, namespace: RoomNamespace, interval: float) 
     while True:
         await asyncio.sleep(interval)
         await _beat(topo, namespace)
+
+
+async def _recordings_sweeper(services: Services) -> None:
+    """Seal recordings whose writer died (a crashed worker, or the previous run of this server)."""
+    settings = services.settings
+    while True:
+        try:
+            recovered = await recover_interrupted(
+                services.db,
+                media_root=settings.effective_media_dir,
+                node=local_node(),
+                clock=services.clock,
+                retention_days=settings.recording_retention_days,
+            )
+            if recovered:
+                log.warning("recovered %d interrupted recording(s): %s", len(recovered), ", ".join(recovered))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("recovering interrupted recordings failed")
+        await asyncio.sleep(STALE_SECONDS)
 
 
 async def _room_sweeper(namespace: RoomNamespace) -> None:
@@ -201,8 +223,11 @@ def create_app(
             tasks += [
                 asyncio.create_task(_sweeper(services, topo)),
                 asyncio.create_task(_room_sweeper(namespace)),
+                asyncio.create_task(_recordings_sweeper(services)),
+                asyncio.create_task(services.renders.run()),
             ]
         yield
+        services.renders.stop()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

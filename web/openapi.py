@@ -202,6 +202,7 @@ def build_openapi(router: ApiRouter, *, server_url: str | None = None) -> dict[s
             {"name": "roster", "description": "Organisations, mediators and courts' rosters"},
             {"name": "cases", "description": "Mediation cases and their course"},
             {"name": "sessions", "description": "Video sessions and personal join links"},
+            {"name": "recordings", "description": "Session recordings, their manifests and playback"},
         ],
     }
     if server_url:

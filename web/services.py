@@ -11,6 +11,8 @@ from cases.calendar import CalendarOverrides, WorkdayCalendar
 from cases.context import CaseEnv
 from media.codecs import Codec
 from media.engine import MediaConfig
+from recordings.jobs import RenderWorker
+from recordings.service import local_node
 from rooms.notify import HttpGatewayNotifier, LogNotifier, Notifier
 from rooms.sessions import LinkPolicy
 from store.database import Database
@@ -33,6 +35,7 @@ class Services:
     notifier: Notifier
     links: LinkPolicy
     media: MediaConfig
+    renders: RenderWorker
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Services:
@@ -68,12 +71,17 @@ class Services:
             ),
             video_codec=Codec(settings.video_codec),
         )
+        database = db or Database(settings.effective_database_url)
+        renders = RenderWorker(
+            database, settings.effective_media_dir, clock, node=local_node(), font=settings.render_font
+        )
         return cls(
             settings=settings,
             media=media,
+            renders=renders,
             notifier=notifier,
             links=links,
-            db=db or Database(settings.effective_database_url),
+            db=database,
             clock=clock,
             calendar=calendar,
             files=files,

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from cases.tables import AuditEvent
+from recordings.locks import machine_lock
 from recordings.manifest import ProblemKind
 from recordings.segments import TrackKind
 from recordings.service import (
     RecordingStatus,
     add_track,
+    heartbeat,
     recording_directory,
     recover_interrupted,
     seal,
@@ -97,6 +100,27 @@ def new_writer(directory: Path, tracks: dict[str, str]) -> tuple[RecordingWriter
     writer.add_track(tracks["cam"], TrackKind.VIDEO)
     writer.add_track(tracks["mic"], TrackKind.AUDIO)
     return writer, clock
+
+
+async def record_and_seal(
+    db: Database, scene: dict[str, Any], clock: FrozenClock, media_root: Path, seconds: float = 3.0
+) -> str:
+    """A sealed recording of ``seconds`` of the worker's camera and microphone; its id."""
+    recording_id, tracks = await begin(db, scene, clock)
+    async with db.read() as session:
+        recording = await session.get(Recording, recording_id)
+        assert recording is not None
+        directory = recording_directory(media_root, recording)
+    writer, fake_clock = new_writer(directory, tracks)
+    await feed(writer, tracks, fake_clock, seconds)
+    segments = await writer.close()
+    async with db.session() as session:
+        recording = await session.get(Recording, recording_id)
+        assert recording is not None
+        await seal(
+            session, recording, segments=segments, ended_at=clock.now(), interrupted=False, retention_days=30
+        )
+    return recording_id
 
 
 async def test_a_sealed_recording_has_a_manifest_and_detects_tampering(
@@ -199,13 +223,23 @@ async def test_kill_9_mid_recording_is_recovered_as_interrupted(
     finally:
         child.send_signal(signal.SIGKILL)
         await child.wait()
-    assert (
-        await recover_interrupted(db, media_root=tmp_path, node="another-node", clock=clock, retention_days=1)
-        == []
-    )
-    recovered = await recover_interrupted(db, media_root=tmp_path, node=NODE, clock=clock, retention_days=30)
-    assert recovered == [recording_id]
-    assert await recover_interrupted(db, media_root=tmp_path, node=NODE, clock=clock, retention_days=30) == []
+
+    async def recover(node: str = NODE) -> list[str]:
+        return await recover_interrupted(db, media_root=tmp_path, node=node, clock=clock, retention_days=30)
+
+    assert await recover("another-node") == []
+    # A recording whose writer renewed its heartbeat lately is left alone: it may still be running.
+    assert await recover() == []
+    clock.advance(timedelta(seconds=30))
+    await heartbeat(db, [recording_id], clock.now())
+    clock.advance(timedelta(seconds=40))
+    assert await recover() == []
+    clock.advance(timedelta(seconds=10))
+    with machine_lock(tmp_path / "recordings" / ".recovery.lock") as mine:  # another process is at it
+        assert mine
+        assert await recover() == []
+    assert await recover() == [recording_id]
+    assert await recover() == []
     async with db.read() as session:
         recording = await session.get(Recording, recording_id)
         assert recording is not None

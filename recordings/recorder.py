@@ -1,0 +1,239 @@
+"""The recorder: a system participant of each room that records what the room's consent plan allows.
+
+The room decides *what* may be recorded (:meth:`rooms.room.Room.recording_plan`: for each part of the
+session, main room or caucus sub-room, that is being recorded, the people whose media may be in it); the
+recorder makes it so, the way the media engine follows the room. For each part it keeps one recording (its
+own row, directory and manifest: sub-rooms are never mixed into the main room), and for each permitted
+person's published track a tap on the forwarded packets (stream copy, nothing decoded). People who leave the
+part, or withdraw, stop being recorded at once; their earlier segments stay in the recording. When a part
+stops, its files are closed and the recording sealed with its manifest.
+
+The media side is reached through :class:`RecordableMedia`, which the room's media engine implements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+from media.rtp import MalformedPacket, RtpHeader
+from recordings.segments import TrackKind
+from recordings.service import add_track, recording_directory, seal, start_recording
+from recordings.tables import Recording
+from recordings.writer import RecordingWriter
+from rooms.tables import MediationSession
+from store.database import Database
+from tiaojie.clock import Clock
+from tiaojie.errors import NotFound
+
+__all__ = ["PublishedTrack", "RecordableMedia", "Recorder", "RecorderConfig"]
+
+log = logging.getLogger(__name__)
+
+PacketSink = Callable[[bytes], None]
+
+
+class PublishedTrack(NamedTuple):
+    publisher_id: str
+    source: str  # "audio", "camera", "screen"
+    kind: str  # "audio", "video"
+
+
+class RecordableMedia(Protocol):
+    """What the recorder needs from a room's media engine."""
+
+    video_codec: str
+
+    def published(self, participant_id: str) -> Collection[PublishedTrack]: ...
+
+    def set_recorder(self, publisher_id: str, source: str, sink: PacketSink | None) -> None:
+        """Give every RTP packet of this track (decrypted, as received) to ``sink``; None stops it."""
+
+    def request_keyframe(self, publisher_id: str, source: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderConfig:
+    media_root: Path
+    node: str
+    segment_seconds: int = 60
+    retention_days: int = 180
+
+
+@dataclass
+class _Part:
+    recording_id: str
+    writer: RecordingWriter
+    tracks: dict[tuple[str, str], str] = field(default_factory=dict)  # (publisher, source) → track id
+    tapped: set[tuple[str, str]] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+class Recorder:
+    """Implements the rooms' recording sync over the media engines and the recordings tables."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: RecorderConfig,
+        media_for: Callable[[str], RecordableMedia | None],
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self._media_for = media_for
+        self._parts: dict[tuple[str, str], _Part] = {}  # (session id, part) → recording in progress
+
+    def active(self, session_id: str) -> dict[str, str]:
+        """The parts of a session being recorded, with their recording ids."""
+        return {part: rec.recording_id for (sid, part), rec in self._parts.items() if sid == session_id}
+
+    async def sync(
+        self, session_id: str, plan: Mapping[str, Collection[str]], labels: Mapping[str, str]
+    ) -> None:
+        """Make the recordings of a session match ``plan`` (part → people whose media may be recorded)."""
+        for sid, part in [key for key in self._parts if key[0] == session_id]:
+            if part not in plan:
+                await self._stop(sid, part)
+        media = self._media_for(session_id)
+        for part, people in plan.items():
+            current = self._parts.get((session_id, part))
+            if current is None:
+                current = await self._start(session_id, part, labels.get(part, part))
+            await self._follow(current, media, set(people))
+
+    async def close(self, session_id: str) -> None:
+        """The session is over (or its room closed): stop and seal every part."""
+        for sid, part in [key for key in self._parts if key[0] == session_id]:
+            await self._stop(sid, part)
+
+    async def shutdown(self) -> None:
+        """The server stops: close and seal everything still recording."""
+        for sid, part in list(self._parts):
+            await self._stop(sid, part)
+
+    # --- parts ----------------------------------------------------------------------------------------
+
+    async def _start(self, session_id: str, part: str, label: str) -> _Part:
+        async with self.db.session() as session:
+            mediation = await session.get(MediationSession, session_id)
+            if mediation is None:
+                raise NotFound("session not found", resource="session")
+            recording = await start_recording(
+                session,
+                mediation=mediation,
+                part=part,
+                label=label,
+                node=self.config.node,
+                at=self.clock.now(),
+            )
+            directory = recording_directory(self.config.media_root, recording)
+        loop = asyncio.get_running_loop()
+        writer = RecordingWriter(
+            directory,
+            segment_ms=self.config.segment_seconds * 1000,
+            now=loop.time,
+            request_keyframe=lambda track_id: self._keyframe(session_id, part, track_id),
+        )
+        entry = _Part(recording.id, writer)
+        self._parts[(session_id, part)] = entry
+        log.info("recording %s started (session %s, part %s)", recording.id, session_id, part)
+        return entry
+
+    def _keyframe(self, session_id: str, part: str, track_id: str) -> None:
+        media = self._media_for(session_id)
+        entry = self._parts.get((session_id, part))
+        if media is None or entry is None:
+            return
+        for (publisher, source), known in entry.tracks.items():
+            if known == track_id:
+                media.request_keyframe(publisher, source)
+                return
+
+    async def _follow(self, entry: _Part, media: RecordableMedia | None, people: set[str]) -> None:
+        """Tap exactly the published tracks of ``people``; untap everyone else's."""
+        wanted: dict[tuple[str, str], PublishedTrack] = {}
+        if media is not None:
+            for person in people:
+                for track in media.published(person):
+                    wanted[(track.publisher_id, track.source)] = track
+        for key in entry.tapped - wanted.keys():
+            if media is not None:
+                media.set_recorder(key[0], key[1], None)
+            entry.tapped.discard(key)
+        for key, track in wanted.items():
+            if key in entry.tapped:
+                continue
+            if track.kind == "video" and media is not None and media.video_codec.upper() != "VP8":
+                note = f"{track.source} of {track.publisher_id} not recorded: only VP8 video is recorded"
+                if note not in entry.notes:
+                    entry.notes.append(note)
+                continue
+            track_id = entry.tracks.get(key)
+            if track_id is None:
+                track_id = await self._new_track(entry, track)
+                entry.tracks[key] = track_id
+            assert media is not None
+            media.set_recorder(key[0], key[1], self._sink(entry.writer, track_id))
+            entry.tapped.add(key)
+
+    async def _new_track(self, entry: _Part, track: PublishedTrack) -> str:
+        kind = TrackKind.VIDEO if track.kind == "video" else TrackKind.AUDIO
+        async with self.db.session() as session:
+            recording = await session.get(Recording, entry.recording_id)
+            assert recording is not None
+            row = await add_track(
+                session,
+                recording,
+                participant_id=track.publisher_id,
+                kind=kind,
+                source=track.source,
+                codec="vp8" if kind is TrackKind.VIDEO else "opus",
+                at=self.clock.now(),
+            )
+            track_id = row.id
+        entry.writer.add_track(track_id, kind)
+        return track_id
+
+    @staticmethod
+    def _sink(writer: RecordingWriter, track_id: str) -> PacketSink:
+        def on_packet(data: bytes) -> None:
+            try:
+                packet = RtpHeader(data)
+            except MalformedPacket:
+                return
+            writer.on_packet(track_id, packet)
+
+        return on_packet
+
+    async def _stop(self, session_id: str, part: str) -> None:
+        entry = self._parts.pop((session_id, part), None)
+        if entry is None:
+            return
+        media = self._media_for(session_id)
+        for publisher, source in entry.tapped:
+            if media is not None:
+                media.set_recorder(publisher, source, None)
+        entry.tapped.clear()
+        segments = await entry.writer.close()
+        failures = entry.writer.failures()
+        notes = [*entry.notes, *(f"track {t} stopped writing: {why}" for t, why in failures.items())]
+        async with self.db.session() as session:
+            recording = await session.get(Recording, entry.recording_id)
+            if recording is None:
+                return
+            await seal(
+                session,
+                recording,
+                segments=segments,
+                ended_at=self.clock.now(),
+                interrupted=False,
+                retention_days=self.config.retention_days,
+                note="; ".join(notes) or None,
+            )
+        log.info("recording %s sealed (session %s, part %s)", entry.recording_id, session_id, part)
