@@ -174,7 +174,7 @@ async def run_load(
     issued = 0
     deadline = time.monotonic() + seconds
     server_cpu = ProcessCpu(server_pid) if server_pid else None
-    client_cpu = ProcessCpu(os.getpid())
+    client_cpu = ProcessCpu(os.getpid(), children=False)
 
     async def send(index: int, start: float) -> None:
         request = prepare(index)

@@ -163,8 +163,9 @@ class ProcessCpu:
     cores used since ``mark()`` (1.0 = one core busy). A child that ended meanwhile counts once its parent
     has reaped it (the parent's ``cutime``)."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, *, children: bool = True) -> None:
         self.pid = pid
+        self.children = children  # False for the load generator: the server under test is its child
         self._cpu: dict[int, tuple[float, float]] = {}
         self._wall = 0.0
 
@@ -175,13 +176,15 @@ class ProcessCpu:
         except OSError:
             return 0.0
         fields = stat.rsplit(")", 1)[1].split()
-        # utime, stime (fields 14, 15 of stat); cutime, cstime of reaped children (16, 17)
+        # utime, stime (fields 14, 15 of stat); cutime, cstime of its reaped children (16, 17)
         ticks = int(fields[11]) + int(fields[12])
         if children:
             ticks += int(fields[13]) + int(fields[14])
         return ticks / _CLK_TCK
 
     def _tree(self) -> list[int]:
+        if not self.children:
+            return [self.pid]
         found, todo = [], [self.pid]
         while todo:
             pid = todo.pop()
@@ -195,7 +198,7 @@ class ProcessCpu:
     def _read(self) -> dict[int, tuple[float, float]]:
         return {
             pid: (
-                self._stat(f"/proc/{pid}/stat", children=pid == self.pid),
+                self._stat(f"/proc/{pid}/stat", children=self.children and pid == self.pid),
                 self._stat(f"/proc/{pid}/task/{pid}/stat"),
             )
             for pid in self._tree()

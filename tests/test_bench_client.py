@@ -162,3 +162,18 @@ def test_process_cpu_counts_children() -> None:
     assert child > 0.05
     assert seconds >= child * 0.8
     assert main <= total + 0.05
+
+
+def test_process_cpu_of_the_load_generator_leaves_its_children_out() -> None:
+    cpu = ProcessCpu(os.getpid(), children=False)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    cpu.mark()
+    subprocess.run([sys.executable, "-c", "sum(range(20_000_000))"], check=True, timeout=50)
+    total, _ = cpu.shares()
+    seconds = total * (time.monotonic() - started)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    assert child > 0.05
+    assert seconds < child / 2  # this process only waited
+    assert cpu.processes == 1
