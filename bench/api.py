@@ -1,4 +1,4 @@
-"""API benchmark: the real server as a subprocess, driven by N concurrent aiohttp clients on 127.0.0.1.
+"""API benchmark: the real server as a subprocess, driven by N concurrent lean HTTP/1.1 clients on 127.0.0.1.
 
 Scenarios (each bounded by a request count and a time limit): creating cases (POST /api/v1/cases),
 listing them (GET /api/v1/cases?limit=20) and getting one (GET /api/v1/cases/{id}), on the embedded default
@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
+from bench.client import ConnectionPool, HttpError, build_request
 from bench.common import (
     ProcessCpu,
     Profiler,
@@ -48,9 +47,6 @@ API = "/api/v1"
 READ_GOAL_MS = 50.0
 GOAL_CONCURRENCY = 100
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1/postgres"
-
-# A request to send: method, path below /api/v1, JSON body (already encoded) or None.
-Request = tuple[str, str, bytes | None]
 
 
 @dataclass
@@ -135,13 +131,30 @@ class CaseFactory:
         return json.dumps(payload, ensure_ascii=False).encode()
 
 
+class Requests:
+    """Builds the bytes of API requests with the caller's key (the headers are the same for every one)."""
+
+    def __init__(self, host: str, token: str) -> None:
+        self.host = host
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.json_headers = {**self.headers, "Content-Type": "application/json"}
+
+    def __call__(self, method: str, path: str, body: bytes | None = None) -> bytes:
+        headers = self.headers if body is None else self.json_headers
+        return build_request(method, API + path, self.host, headers, body)
+
+
 # --- the load generator -----------------------------------------------------------------------------------
 
 
+def _request_line(request: bytes) -> str:
+    return request.split(b"\r\n", 1)[0].rsplit(b" ", 1)[0].decode("latin-1")
+
+
 async def run_load(
-    http: aiohttp.ClientSession,
+    pool: ConnectionPool,
     name: str,
-    prepare: Callable[[int], Request],
+    prepare: Callable[[int], bytes],
     *,
     requests: int,
     seconds: float,
@@ -150,8 +163,8 @@ async def run_load(
     on_success: Callable[[bytes], None] | None = None,
     server_pid: int | None = None,
 ) -> ScenarioResult:
-    """Send up to ``requests`` requests, for at most ``seconds`` (requests in flight then finish and are
-    counted), with at most ``concurrency`` in flight.
+    """Send up to ``requests`` requests (``prepare(index)`` gives each one's bytes), for at most ``seconds``
+    (requests in flight then finish and are counted), with at most ``concurrency`` in flight.
 
     Closed loop (``rate`` None): ``concurrency`` clients each send a request, wait for the whole response and
     send the next one at once; latency runs from just before sending to the last byte of the response.
@@ -161,26 +174,26 @@ async def run_load(
     issued = 0
     deadline = time.monotonic() + seconds
     server_cpu = ProcessCpu(server_pid) if server_pid else None
-    client_cpu = ProcessCpu(os.getpid())
+    client_cpu = ProcessCpu(os.getpid(), children=False)
 
     async def send(index: int, start: float) -> None:
-        method, path, body = prepare(index)
-        headers = {"Content-Type": "application/json"} if body is not None else None
-        timeout = aiohttp.ClientTimeout(total=max(5.0, min(60.0, deadline - time.monotonic() + 10.0)))
+        request = prepare(index)
+        within = max(5.0, min(60.0, deadline - time.monotonic() + 10.0))
         try:
-            async with http.request(method, API + path, data=body, headers=headers, timeout=timeout) as resp:
-                payload = await resp.read()
-                status = resp.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            response = await pool.send(request, within)
+        except (HttpError, OSError, TimeoutError) as exc:
             result.latencies.append(time.perf_counter() - start)
-            result.add_error(f"{method} {path}: {type(exc).__name__}: {exc}")
+            result.add_error(f"{_request_line(request)}: {type(exc).__name__}: {exc}")
             return
         result.latencies.append(time.perf_counter() - start)
-        if 200 <= status < 300:
+        if 200 <= response.status < 300:
             if on_success is not None:
-                on_success(payload)
+                on_success(response.body)
         else:
-            result.add_error(f"{method} {path}: HTTP {status}: {payload[:500].decode(errors='replace')}")
+            result.add_error(
+                f"{_request_line(request)}: HTTP {response.status}: "
+                f"{response.body[:500].decode(errors='replace')}"
+            )
 
     async def client() -> None:
         nonlocal issued
@@ -246,15 +259,21 @@ async def bench_backend(
         env["TIAOJIE_DATABASE_URL"] = database_url
     info = run_demo(env)  # in this thread: the server must be a child of the main thread (see Server)
     token = info["api_keys"]["court"]
-    server = Server(env, work / f"{backend}-server.log")
+    server = Server(env, work / f"{backend}-server.log", args.server_arg)
     try:
         base_url = server.start()
-        print(f"  server pid {server.pid} on {base_url} (log: {server.log_path})", flush=True)
-        connector = aiohttp.TCPConnector(limit=args.concurrency, limit_per_host=args.concurrency)
-        async with aiohttp.ClientSession(
-            base_url=base_url, connector=connector, headers={"Authorization": f"Bearer {token}"}
-        ) as http:
-            await _scenarios(http, server, args, report)
+        processes = ProcessCpu(server.pid).processes
+        print(
+            f"  server pid {server.pid} on {base_url}, {processes} process{'es' if processes > 1 else ''} "
+            f"(log: {server.log_path})",
+            flush=True,
+        )
+        host, _, port = base_url.removeprefix("http://").partition(":")
+        pool = ConnectionPool(host, int(port))
+        try:
+            await _scenarios(pool, Requests(f"{host}:{port}", token), server, args, report)
+        finally:
+            pool.close()
     except BaseException:
         print(f"  server output (tail):\n{server.log_tail()}", file=sys.stderr)
         raise
@@ -263,28 +282,33 @@ async def bench_backend(
 
 
 async def _scenarios(
-    http: aiohttp.ClientSession, server: Server, args: argparse.Namespace, report: BackendReport
+    pool: ConnectionPool,
+    build: Requests,
+    server: Server,
+    args: argparse.Namespace,
+    report: BackendReport,
 ) -> None:
     factory = CaseFactory()
     case_ids: list[str] = []
     rng = random.Random(20261128)
+    listing = build("GET", "/cases?limit=20")
 
-    def create(_index: int) -> Request:
-        return ("POST", "/cases", factory.body())
+    def create(_index: int) -> bytes:
+        return build("POST", "/cases", factory.body())
 
     def created(payload: bytes) -> None:
         case_ids.append(json.loads(payload)["id"])
 
-    def list_page(_index: int) -> Request:
-        return ("GET", "/cases?limit=20", None)
+    def list_page(_index: int) -> bytes:
+        return listing
 
-    def get_one(_index: int) -> Request:
-        return ("GET", f"/cases/{rng.choice(case_ids)}", None)
+    def get_one(_index: int) -> bytes:
+        return build("GET", f"/cases/{rng.choice(case_ids)}")
 
     common: dict[str, Any] = {"concurrency": args.concurrency, "server_pid": server.pid}
 
     # Seeding: a few hundred cases through the API (also warms up the create path), always closed loop.
-    seed = await run_load(http, "seed", create, requests=args.seed, seconds=120, on_success=created, **common)
+    seed = await run_load(pool, "seed", create, requests=args.seed, seconds=120, on_success=created, **common)
     common["rate"] = args.rate
     report.seeded, report.seed_seconds = len(case_ids), seed.elapsed
     print(f"  seeded {len(case_ids)} cases in {seed.elapsed:.1f} s", flush=True)
@@ -292,7 +316,7 @@ async def _scenarios(
         report.results.append(seed)
         raise RuntimeError("seeding failed: " + "; ".join(seed.error_samples))
 
-    scenarios: list[tuple[str, str, Callable[[int], Request], Callable[[bytes], None] | None]] = [
+    scenarios: list[tuple[str, str, Callable[[int], bytes], Callable[[bytes], None] | None]] = [
         ("create", "create (POST /cases)", create, created),
         ("list", "list (GET /cases?limit=20)", list_page, None),
         ("get", "get (GET /cases/{id})", get_one, None),
@@ -301,12 +325,12 @@ async def _scenarios(
         if key != "create":
             report.cases_at_read_time = len(case_ids)
             if args.warmup:  # not counted: first connections, caches, the server's first code paths
-                warm = await run_load(http, "warm-up", prepare, requests=args.warmup, seconds=30, **common)
+                warm = await run_load(pool, "warm-up", prepare, requests=args.warmup, seconds=30, **common)
                 for sample in warm.error_samples:
                     print(f"  error while warming up: {sample}", flush=True)
         with _maybe_profile(args, server.pid, report, key):
             result = await run_load(
-                http,
+                pool,
                 label,
                 prepare,
                 requests=args.requests,
@@ -372,6 +396,9 @@ def print_report(report: BackendReport, args: argparse.Namespace) -> None:
             "  (srv CPU: the server process, all threads, 100 % = one core; srv loop: its event-loop thread "
             "alone;\n   client CPU: this load generator — both on the same cores)"
         )
+    if report.results:
+        per = ", ".join(f"{r.name.split(' ')[0]} {r.client_cpu_ms:.2f} ms" for r in report.results)
+        print(f"  client CPU per request: {per}")
     for r in report.results:
         for sample in r.error_samples:
             print(f"  error in {r.name}: {sample}")
@@ -406,7 +433,8 @@ def print_header(args: argparse.Namespace) -> None:
     busy = float(m["load"].split()[0]) > 0.5
     print(" — other work is running on this machine: figures will be lower and noisier" if busy else "")
     print(
-        "  note:    the load generator (this process, one event loop) and the server share these "
+        "  note:    the load generator (this process: lean HTTP/1.1 keep-alive connections, one event loop) "
+        "and the server share these "
         f"{m['cores']} cores;\n"
         "           latencies are measured in the client (send → last byte), closed loop, on 127.0.0.1."
     )
@@ -415,6 +443,8 @@ def print_header(args: argparse.Namespace) -> None:
         f"           {args.seed} cases seeded first; {args.warmup} uncounted warm-up requests before each "
         "read scenario"
     )
+    if args.server_arg:
+        print(f"  server:  tiaojie serve {' '.join(args.server_arg)}")
     if args.profile:
         print(
             f"  profile: py-spy attached to the server in every scenario ({args.profile}); it costs CPU, "
@@ -458,6 +488,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile", metavar="DIR", help="attach py-spy to the server; write profiles into DIR"
+    )
+    parser.add_argument(
+        "--server-arg",
+        metavar="ARG",
+        action="append",
+        default=[],
+        help="one more argument for `tiaojie serve` (repeatable; write it as --server-arg=--workers=2)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)

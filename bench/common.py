@@ -108,6 +108,11 @@ class ScenarioResult:
         """Server CPU time per request, all threads, in milliseconds."""
         return self.server_cpu * self.elapsed / self.requests * 1000 if self.requests else 0.0
 
+    @property
+    def client_cpu_ms(self) -> float:
+        """The load generator's CPU time per request, in milliseconds."""
+        return self.client_cpu * self.elapsed / self.requests * 1000 if self.requests else 0.0
+
     def latency_ms(self) -> dict[str, float]:
         ordered = sorted(self.latencies)
         return {
@@ -134,6 +139,7 @@ class ScenarioResult:
             "server_event_loop_cpu_percent": round(self.server_loop_cpu * 100),
             "server_cpu_ms_per_request": round(self.server_cpu_ms, 2),
             "client_cpu_percent": round(self.client_cpu * 100),
+            "client_cpu_ms_per_request": round(self.client_cpu_ms, 3),
             "error_samples": self.error_samples,
         }
 
@@ -152,40 +158,71 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 class ProcessCpu:
-    """CPU time (user + system) used by a process, from /proc: all its threads, and its main thread alone (the
-    event loop). ``share()`` and ``main_share()``: cores used since ``mark()`` (1.0 = one core busy)."""
+    """CPU time (user + system) used by a process and the processes it started (a server with one worker
+    per core), from /proc: all their threads, and their main threads alone (the event loops). ``shares()``:
+    cores used since ``mark()`` (1.0 = one core busy). A child that ended meanwhile counts once its parent
+    has reaped it (the parent's ``cutime``)."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, *, children: bool = True) -> None:
         self.pid = pid
-        self._cpu = (0.0, 0.0)
+        self.children = children  # False for the load generator: the server under test is its child
+        self._cpu: dict[int, tuple[float, float]] = {}
         self._wall = 0.0
 
     @staticmethod
-    def _stat_seconds(path: str) -> float:
+    def _stat(path: str, children: bool = False) -> float:
         try:
             stat = Path(path).read_text()
         except OSError:
             return 0.0
         fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime, stime (fields 14, 15 of stat)
+        # utime, stime (fields 14, 15 of stat); cutime, cstime of its reaped children (16, 17)
+        ticks = int(fields[11]) + int(fields[12])
+        if children:
+            ticks += int(fields[13]) + int(fields[14])
+        return ticks / _CLK_TCK
 
-    def _read(self) -> tuple[float, float]:
-        return (
-            self._stat_seconds(f"/proc/{self.pid}/stat"),
-            self._stat_seconds(f"/proc/{self.pid}/task/{self.pid}/stat"),
-        )
+    def _tree(self) -> list[int]:
+        if not self.children:
+            return [self.pid]
+        found, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            with contextlib.suppress(OSError):
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    with contextlib.suppress(OSError):
+                        todo.extend(int(c) for c in (task / "children").read_text().split())
+        return found
+
+    def _read(self) -> dict[int, tuple[float, float]]:
+        return {
+            pid: (
+                self._stat(f"/proc/{pid}/stat", children=self.children and pid == self.pid),
+                self._stat(f"/proc/{pid}/task/{pid}/stat"),
+            )
+            for pid in self._tree()
+        }
+
+    @property
+    def processes(self) -> int:
+        return len(self._tree())
 
     def mark(self) -> None:
         self._cpu = self._read()
         self._wall = time.monotonic()
 
     def shares(self) -> tuple[float, float]:
-        """(all threads, main thread), in cores, since ``mark()``."""
+        """(all threads, main threads), in cores, since ``mark()``."""
         wall = time.monotonic() - self._wall
         if wall <= 0:
             return 0.0, 0.0
-        total, main = self._read()
-        return (total - self._cpu[0]) / wall, (main - self._cpu[1]) / wall
+        total = main = 0.0
+        for pid, (all_threads, main_thread) in self._read().items():
+            before = self._cpu.get(pid, (0.0, 0.0))
+            total += all_threads - before[0]
+            main += main_thread - before[1]
+        return total / wall, main / wall
 
 
 # --- fictional identifiers --------------------------------------------------------------------------------
@@ -248,9 +285,10 @@ class Server:
     """``tiaojie serve --port 0`` as a subprocess; its output goes to a log file. Stopped by its PID, and on
     Linux also when the thread that started it ends: start it from the main thread."""
 
-    def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(self, env: Mapping[str, str], log_path: Path, args: Sequence[str] = ()) -> None:
         self.env = dict(env)
         self.log_path = log_path
+        self.args = list(args)  # more arguments for `tiaojie serve`, e.g. --workers=2
         self.process: subprocess.Popen[bytes] | None = None
         self.base_url = ""
 
@@ -263,7 +301,7 @@ class Server:
         """Start the server and wait for the line that names its port; returns the base URL."""
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own command, no shell
-                [_tiaojie(), "serve", "--host", "127.0.0.1", "--port", "0"],
+                [_tiaojie(), "serve", "--host", "127.0.0.1", "--port", "0", *self.args],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -281,11 +319,16 @@ class Server:
                         raise RuntimeError(f"the server is not on 127.0.0.1: {line}")
                     self.base_url = url
                     return url
-            if self.process.poll() is not None:
-                break
+            status = self.process.poll()
+            if status is not None:
+                self.process = None
+                raise RuntimeError(
+                    f"`tiaojie serve {' '.join(self.args)}` exited with status {status} before serving; "
+                    f"its output:\n{self.log_tail()}"
+                )
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"the server did not start; its output:\n{self.log_tail()}")
+        raise RuntimeError(f"the server did not start within {timeout:g} s; its output:\n{self.log_tail()}")
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM by PID (the server shuts down cleanly), SIGKILL if it does not exit in time."""

@@ -61,15 +61,17 @@ _WHO: dict[Action, frozenset[PrincipalKind]] = {
 
 
 def case_filter(actor: Principal) -> ColumnElement[bool]:
-    """A WHERE clause that keeps only the cases ``actor`` may see."""
+    """A WHERE clause that keeps only the cases ``actor`` may see. On the table's columns, not the ORM
+    attributes, so that it also serves plain Core selects (an ORM attribute makes a select an ORM one)."""
+    cases = Case.__table__.c
     if actor.kind is PrincipalKind.SYSTEM:
         return true()
     if actor.kind is PrincipalKind.COURT and actor.court_id:
-        return Case.court_id == actor.court_id
+        return cases.court_id == actor.court_id
     if actor.kind is PrincipalKind.UNION and actor.organisation_ids:
-        return Case.current_organisation_id.in_(sorted(actor.organisation_ids))
+        return cases.current_organisation_id.in_(sorted(actor.organisation_ids))
     if actor.kind is PrincipalKind.MEDIATOR and actor.mediator_id:
-        return Case.current_mediator_id == actor.mediator_id
+        return cases.current_mediator_id == actor.mediator_id
     return false()
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import AsyncIterable
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +24,10 @@ from cases.vocab import Instance, PartyRole, PartyType, Side
 from tiaojie.errors import Conflict, InvalidInput, PermissionDenied, UnsupportedMediaType
 from tiaojie.ids import new_id
 
-__all__ = ["create_case", "sniff_content_type", "upload_material"]
+__all__ = ["create_case", "create_case_with_parties", "sniff_content_type", "upload_material"]
 
 _PERSON_ID_TYPES = frozenset(IdType) - {IdType.CREDIT_CODE}
+_PARTIES = cast(Table, Party.__table__)
 
 
 def _check_parties(data: CaseCreate) -> None:
@@ -111,6 +113,14 @@ def _duplicate_number() -> Conflict:
 
 
 async def create_case(session: AsyncSession, env: CaseEnv, actor: Principal, data: CaseCreate) -> Case:
+    case, _ = await create_case_with_parties(session, env, actor, data)
+    return case
+
+
+async def create_case_with_parties(
+    session: AsyncSession, env: CaseEnv, actor: Principal, data: CaseCreate
+) -> tuple[Case, list[dict[str, Any]]]:
+    """The new case (flushed) and the rows of its parties as inserted (one statement for all of them)."""
     if actor.kind is not PrincipalKind.COURT or actor.court_id is None:
         raise PermissionDenied("only a court creates mediation cases")
     _check_case(data)
@@ -157,26 +167,27 @@ async def create_case(session: AsyncSession, env: CaseEnv, actor: Principal, dat
             raise
         raise _duplicate_number() from exc
     ids = {p.key: new_id("pty") for p in data.parties if p.key is not None}
-    for party in sorted(data.parties, key=lambda p: p.represents is not None):
-        session.add(
-            Party(
-                id=ids.get(party.key) if party.key else new_id("pty"),
-                case_id=case.id,
-                side=party.side.value,
-                role=party.role.value,
-                party_type=party.party_type.value,
-                name=party.name,
-                id_type=party.id_type.value,
-                id_number=party.id_number,
-                phone=party.phone,
-                service_address=party.service_address,
-                address=party.address,
-                represents_id=ids[party.represents] if party.represents else None,
-                authorisation=party.authorisation,
-                created_at=now,
-            )
-        )
-        await session.flush()
+    # Principals first: an agent's row refers to its principal's.
+    parties = [
+        {
+            "id": ids.get(party.key) if party.key else new_id("pty"),
+            "case_id": case.id,
+            "side": party.side.value,
+            "role": party.role.value,
+            "party_type": party.party_type.value,
+            "name": party.name,
+            "id_type": party.id_type.value,
+            "id_number": party.id_number,
+            "phone": party.phone,
+            "service_address": party.service_address,
+            "address": party.address,
+            "represents_id": ids[party.represents] if party.represents else None,
+            "authorisation": party.authorisation,
+            "created_at": now,
+        }
+        for party in sorted(data.parties, key=lambda p: p.represents is not None)
+    ]
+    await session.execute(insert(_PARTIES), parties)  # one executemany, plain Core
     await audit.record(
         session,
         actor=actor,
@@ -190,7 +201,7 @@ async def create_case(session: AsyncSession, env: CaseEnv, actor: Principal, dat
     )
     if state is CaseState.OFFLINE_AGREEMENT_UPLOADED:
         case.outcome = "full"
-    return case
+    return case, parties
 
 
 # --- materials --------------------------------------------------------------------------------------

@@ -86,6 +86,10 @@ class Case(Base):
         Index("ix_cases_mediator_state", "current_mediator_id", "state"),
         Index("ix_cases_org_state", "current_organisation_id", "state"),
         Index("ix_cases_last_day", "last_day"),
+        # Pages of the newest cases a court, an organisation or a mediator sees (cases.queries).
+        Index("ix_cases_court_newest", "court_id", "id"),
+        Index("ix_cases_org_newest", "current_organisation_id", "id"),
+        Index("ix_cases_mediator_newest", "current_mediator_id", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -1,6 +1,12 @@
-"""Turning stored cases into API views: personal data masked unless the caller handles the case."""
+"""Turning stored cases into API views: personal data masked unless the caller handles the case.
+
+The views are built as JSON values (``*_json``) that the API encodes directly; the response models
+(``CaseOut``, ``CaseSummaryOut``) are the same views validated, for the console and the OpenAPI document.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,12 +17,25 @@ from cases.context import CaseEnv
 from cases.deadlines import deadline_status, jc_application_deadline
 from cases.identity import IdType
 from cases.lifecycle import CaseEvent, CaseState, allowed_events
-from cases.schemas import AssignmentOut, CaseOut, CaseSummaryOut, DeadlineOut, PartyOut
+from cases.queries import CaseDetail, case_detail
+from cases.schemas import CaseOut, CaseSummaryOut, PartyOut
 from cases.tables import Assignment, Case, Party
-from cases.workflow import deadline_of, facts_for, pauses_of
+from cases.workflow import deadline_of, facts_for
+from tiaojie.jsonvalue import day, instant, number
 from tiaojie.masking import mask_address, mask_credit_code, mask_id_number, mask_phone
 
-__all__ = ["allowed_actions", "case_out", "case_summary", "parties_by_case", "party_out"]
+__all__ = [
+    "allowed_actions",
+    "assignment_json",
+    "case_json",
+    "case_out",
+    "case_summary",
+    "case_view",
+    "parties_by_case",
+    "party_json",
+    "party_out",
+    "summary_json",
+]
 
 # Which caller action each life-cycle event is reached through.
 _EVENT_ACTIONS: dict[CaseEvent, Action] = {
@@ -31,7 +50,8 @@ _EVENT_ACTIONS: dict[CaseEvent, Action] = {
 }
 
 
-def party_out(party: Party, *, reveal: bool) -> PartyOut:
+def party_json(party: Party, *, reveal: bool) -> dict[str, Any]:
+    """A party as the API shows it (``PartyOut``), masked unless ``reveal``."""
     id_number = party.id_number
     phone = party.phone
     address = party.address
@@ -43,21 +63,25 @@ def party_out(party: Party, *, reveal: bool) -> PartyOut:
         phone = mask_phone(phone) if phone else None
         address = mask_address(address) if address else None
         service_address = mask_address(service_address) if service_address else None
-    return PartyOut(
-        id=party.id,
-        side=party.side,
-        role=party.role,
-        party_type=party.party_type,
-        name=party.name,
-        id_type=party.id_type,
-        id_number=id_number,
-        phone=phone,
-        service_address=service_address,
-        address=address,
-        represents_id=party.represents_id,
-        authorisation=party.authorisation,
-        masked=not reveal,
-    )
+    return {
+        "id": party.id,
+        "side": party.side,
+        "role": party.role,
+        "party_type": party.party_type,
+        "name": party.name,
+        "id_type": party.id_type,
+        "id_number": id_number,
+        "phone": phone,
+        "service_address": service_address,
+        "address": address,
+        "represents_id": party.represents_id,
+        "authorisation": party.authorisation,
+        "masked": not reveal,
+    }
+
+
+def party_out(party: Party, *, reveal: bool) -> PartyOut:
+    return PartyOut.model_validate(party_json(party, reveal=reveal))
 
 
 async def parties_by_case(session: AsyncSession, case_ids: list[str]) -> dict[str, list[Party]]:
@@ -98,7 +122,13 @@ _ACTIVE_FOR_EXTRAS = frozenset(
 )
 
 
-def _summary_fields(case: Case, parties: list[Party], actor: Principal, env: CaseEnv) -> dict[str, object]:
+def summary_json(case: Case, parties: list[Party], actor: Principal, env: CaseEnv) -> dict[str, Any]:
+    """A case as the API lists it (``CaseSummaryOut``): JSON values, personal data masked for callers who do
+    not handle the case."""
+    return _summary_json(case, parties, actor, _status(case, env))
+
+
+def _summary_json(case: Case, parties: list[Party], actor: Principal, status: str | None) -> dict[str, Any]:
     reveal = reveals_personal_data(actor, case)
     return {
         "id": case.id,
@@ -113,12 +143,12 @@ def _summary_fields(case: Case, parties: list[Party], actor: Principal, env: Cas
         "termination_reason": case.termination_reason,
         "current_mediator_id": case.current_mediator_id,
         "current_organisation_id": case.current_organisation_id,
-        "acceptance_due": case.acceptance_due,
-        "last_day": case.last_day,
-        "deadline_status": _status(case, env),
-        "parties": [party_out(p, reveal=reveal) for p in parties],
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
+        "acceptance_due": day(case.acceptance_due),
+        "last_day": day(case.last_day),
+        "deadline_status": status,
+        "parties": [party_json(p, reveal=reveal) for p in parties],
+        "created_at": instant(case.created_at),
+        "updated_at": instant(case.updated_at),
         "version": case.version,
     }
 
@@ -145,46 +175,73 @@ _CLOCK_STATES = frozenset(
 
 
 def case_summary(case: Case, parties: list[Party], actor: Principal, env: CaseEnv) -> CaseSummaryOut:
-    return CaseSummaryOut.model_validate(_summary_fields(case, parties, actor, env))
+    return CaseSummaryOut.model_validate(summary_json(case, parties, actor, env))
 
 
-async def case_out(session: AsyncSession, case: Case, actor: Principal, env: CaseEnv) -> CaseOut:
-    parties = (await parties_by_case(session, [case.id]))[case.id]
-    deadline = deadline_of(case, await pauses_of(session, case.id), env)
-    assignment = (
-        await session.get(Assignment, case.current_assignment_id) if case.current_assignment_id else None
-    )
+def assignment_json(assignment: Assignment) -> dict[str, Any]:
+    """``AssignmentOut`` as JSON values."""
+    return {
+        "id": assignment.id,
+        "organisation_id": assignment.organisation_id,
+        "mediator_id": assignment.mediator_id,
+        "method": assignment.method,
+        "status": assignment.status,
+        "assigned_by": assignment.assigned_by,
+        "assigned_at": instant(assignment.assigned_at),
+        "accept_due": day(assignment.accept_due),
+        "responded_at": instant(assignment.responded_at),
+        "decline_reason": assignment.decline_reason,
+    }
+
+
+def case_json(detail: CaseDetail, actor: Principal, env: CaseEnv) -> dict[str, Any]:
+    """A whole case as the API shows it (``CaseOut``), as JSON values."""
+    case = detail.case
+    status = _status(case, env)
+    deadline = deadline_of(case, detail.pauses, env)
     jc_last_day = (
         jc_application_deadline(case.agreement_effective_at, env.calendar)
         if case.agreement_effective_at
         else None
     )
-    return CaseOut.model_validate(
+    out = _summary_json(case, detail.parties, actor, status)
+    out.update(
         {
-            **_summary_fields(case, parties, actor, env),
             "claims": case.claims,
             "summary": case.summary,
-            "amount": case.amount,
+            "amount": number(case.amount),
             "arbitration_award": case.arbitration_award,
             "judge_name": case.judge_name,
             "clerk_name": case.clerk_name,
             "offline_agreement": case.offline_agreement,
-            "applied_at": case.applied_at,
-            "accepted_at": case.accepted_at,
-            "closed_at": case.closed_at,
-            "agreement_effective_at": case.agreement_effective_at,
+            "applied_at": instant(case.applied_at),
+            "accepted_at": instant(case.accepted_at),
+            "closed_at": instant(case.closed_at),
+            "agreement_effective_at": instant(case.agreement_effective_at),
             "termination_note": case.termination_note,
-            "deadline": DeadlineOut(
-                acceptance_due=case.acceptance_due,
-                base_days=case.base_days,
-                extension_days=case.extension_days,
-                paused_days=deadline.paused_days if deadline else 0,
-                paused=deadline.paused if deadline else False,
-                last_day=deadline.last_day if deadline else None,
-                status=_status(case, env),
-                jc_last_day=jc_last_day,
-            ),
-            "assignment": AssignmentOut.model_validate(assignment) if assignment else None,
+            "deadline": {
+                "acceptance_due": day(case.acceptance_due),
+                "base_days": case.base_days,
+                "extension_days": case.extension_days,
+                "paused_days": deadline.paused_days if deadline else 0,
+                "paused": deadline.paused if deadline else False,
+                "last_day": day(deadline.last_day) if deadline else None,
+                "status": status,
+                "jc_last_day": day(jc_last_day),
+            },
+            "assignment": assignment_json(detail.assignment) if detail.assignment else None,
             "allowed_actions": allowed_actions(actor, case, env),
         }
     )
+    return out
+
+
+async def case_view(session: AsyncSession, case: Case, actor: Principal, env: CaseEnv) -> dict[str, Any]:
+    """``case_json`` of a case the caller holds as an ORM object (flushed), after reading the rest."""
+    detail = await case_detail(session, case.id, case)
+    assert detail is not None, "the case was flushed in this session"
+    return case_json(detail, actor, env)
+
+
+async def case_out(session: AsyncSession, case: Case, actor: Principal, env: CaseEnv) -> CaseOut:
+    return CaseOut.model_validate(await case_view(session, case, actor, env))

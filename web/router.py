@@ -31,11 +31,12 @@ from tiaojie.errors import (
     UnsupportedMediaType,
 )
 from tiaojie.ids import is_id, new_id
+from tiaojie.jsonvalue import dumps
 from web.auth import authenticate
 from web.errors import invalid_input
 from web.services import SERVICES, Services
 
-__all__ = ["ApiCall", "ApiRouter", "Endpoint"]
+__all__ = ["ApiCall", "ApiRouter", "Endpoint", "Json"]
 
 M = TypeVar("M", bound=BaseModel)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -94,6 +95,14 @@ class ApiCall:
     def query_as(self, model: type[M]) -> M:
         assert isinstance(self.query, model)
         return self.query
+
+
+@dataclass(frozen=True, slots=True)
+class Json:
+    """A response document already made of JSON values (see :mod:`tiaojie.jsonvalue`), in the shape of the
+    route's response model: encoded as it is, without validating it through the model again."""
+
+    document: Any
 
 
 Handler = Callable[[ApiCall], Awaitable[Any]]
@@ -234,7 +243,10 @@ def _render(endpoint: Endpoint, result: Any) -> web.StreamResponse:
         status, result = result
     if status == 204 or endpoint.adapter is None:
         return web.Response(status=204)
-    body = endpoint.adapter.dump_json(result, by_alias=True)
+    if isinstance(result, Json):
+        body = dumps(result.document)
+    else:
+        body = endpoint.adapter.dump_json(result, by_alias=True)
     return web.Response(body=body, status=status, content_type="application/json")
 
 
@@ -254,13 +266,11 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
             raise InvalidInput(
                 "Idempotency-Key must be 1–200 printable ASCII characters", field="Idempotency-Key"
             )
-        fingerprint = hashlib.sha256(
-            b"%s %s\n" % (request.method.encode(), request.path.encode()) + raw
-        ).hexdigest()
         opener = services.db.session if writes else services.db.read
         try:
             async with opener() as session:
                 if key is not None:
+                    fingerprint = _fingerprint(request, raw)
                     replay = await _replay(session, principal, key, fingerprint)
                     if replay is not None:
                         return replay
@@ -296,13 +306,17 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
             # Another request with the same key committed first (its rows or its key record won the unique
             # constraint): answer with its result.
             async with services.db.read() as session:
-                replay = await _replay(session, principal, key, fingerprint)
+                replay = await _replay(session, principal, key, _fingerprint(request, raw))
             if replay is None:
                 raise
             return replay
 
     handle.__name__ = endpoint.operation_id
     return handle
+
+
+def _fingerprint(request: web.Request, raw: bytes) -> str:
+    return hashlib.sha256(b"%s %s\n" % (request.method.encode(), request.path.encode()) + raw).hexdigest()
 
 
 async def _replay(

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from cases import assignment, intake, progress
-from cases.access import Action, ensure, load_case
+from cases.access import Action, ensure, load_case, sees_case
 from cases.audit import events_for
-from cases.queries import list_cases
+from cases.queries import CaseDetail, case_detail, case_page, party_records
 from cases.schemas import (
     AcceptIn,
     AssignIn,
@@ -39,11 +39,11 @@ from cases.schemas import (
     TerminateIn,
 )
 from cases.tables import Case, ChangeRequest, Disclosure, Extension, Material
-from cases.views import case_out, case_summary, parties_by_case
+from cases.views import case_json, case_view, summary_json
 from cases.workflow import pauses_of
 from tiaojie.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
-from web.api.pages import page
-from web.router import ApiCall, ApiRouter
+from web.api.pages import json_page
+from web.router import ApiCall, ApiRouter, Json
 
 __all__ = ["register"]
 
@@ -61,9 +61,9 @@ async def _case(call: ApiCall, *, for_update: bool = False) -> Case:
     return await load_case(call.session, call.principal, call.path["case_id"], for_update=for_update)
 
 
-async def _view(call: ApiCall, case: Case) -> CaseOut:
+async def _view(call: ApiCall, case: Case) -> Json:
     await call.session.flush()
-    return await case_out(call.session, case, call.principal, call.services.cases)
+    return Json(await case_view(call.session, case, call.principal, call.services.cases))
 
 
 def register(api: ApiRouter) -> None:
@@ -81,32 +81,41 @@ def register(api: ApiRouter) -> None:
         idempotent=True,
         errors=(403, 409, 422),
     )
-    async def create_case(call: ApiCall) -> CaseOut:
+    async def create_case(call: ApiCall) -> Json:
         """A court delegates (委派) or entrusts (委托) a labor dispute, with its parties. Send an
         `Idempotency-Key` header so that a retry returns the first result instead of a second case."""
-        case = await intake.create_case(
+        case, parties = await intake.create_case_with_parties(
             call.session, call.services.cases, call.principal, call.body_as(CaseCreate)
         )
-        return await _view(call, case)
+        # Everything the view shows was just written: no need to read it back.
+        detail = CaseDetail(case, party_records(parties), assignment=None, pauses=[])
+        return Json(case_json(detail, call.principal, call.services.cases))
 
     @api.route(
         "GET", "/cases", summary="List cases", tags=tags, query=CaseListQuery, response=Page[CaseSummaryOut]
     )
-    async def list_cases_route(call: ApiCall) -> Page[CaseSummaryOut]:
+    async def list_cases_route(call: ApiCall) -> Json:
         """Newest first. Personal data is masked except for the court and the mediator handling a case.
         `deadline=overdue|due_soon|due_today` finds mediation periods; `acceptance_overdue` unanswered
         assignments."""
         query = call.query_as(CaseListQuery)
         env = call.services.cases
-        rows = await list_cases(call.session, call.principal, env, query)
-        parties = await parties_by_case(call.session, [c.id for c in rows])
-        return page(
-            rows, query.limit, lambda c: case_summary(c, parties[c.id], call.principal, env), lambda c: c.id
+        found = await case_page(call.session, call.principal, env, query)
+        return Json(
+            json_page(
+                found.cases,
+                query.limit,
+                lambda c: summary_json(c, found.parties[c.id], call.principal, env),
+                lambda c: c.id,
+            )
         )
 
     @api.route("GET", "/cases/{case_id}", summary="Get a case", tags=tags, response=CaseOut, errors=(404,))
-    async def get_case(call: ApiCall) -> CaseOut:
-        return await _view(call, await _case(call))
+    async def get_case(call: ApiCall) -> Json:
+        detail = await case_detail(call.session, call.path["case_id"])
+        if detail is None or not sees_case(call.principal, detail.case):
+            raise NotFound("case not found", resource="case")
+        return Json(case_json(detail, call.principal, call.services.cases))
 
     @api.route(
         "GET",
@@ -130,7 +139,7 @@ def register(api: ApiRouter) -> None:
         response=CaseOut,
         errors=env_errors,
     )
-    async def assign_mediator(call: ApiCall) -> CaseOut:
+    async def assign_mediator(call: ApiCall) -> Json:
         """The court designates a confirmed roster mediator, or records the parties' joint choice. The
         mediator or organisation must answer within 3 working days."""
         case = await _case(call, for_update=True)
@@ -148,7 +157,7 @@ def register(api: ApiRouter) -> None:
         response=CaseOut,
         errors=env_errors,
     )
-    async def accept_case(call: ApiCall) -> CaseOut:
+    async def accept_case(call: ApiCall) -> Json:
         """The mediation period starts on acceptance (30 days 委派; 15 or 7 days 委托)."""
         case = await _case(call, for_update=True)
         await assignment.accept(
@@ -165,13 +174,13 @@ def register(api: ApiRouter) -> None:
         response=CaseOut,
         errors=env_errors,
     )
-    async def decline_case(call: ApiCall) -> CaseOut:
+    async def decline_case(call: ApiCall) -> Json:
         """In writing with reasons (OMR 12); the case goes back to the court for reassignment."""
         case = await _case(call, for_update=True)
         await assignment.decline(
             call.session, call.services.cases, call.principal, case, call.body_as(DeclineIn).reason
         )
-        return CaseOut.model_validate(await _view(call, case))
+        return await _view(call, case)
 
     @api.route(
         "POST",
@@ -181,7 +190,7 @@ def register(api: ApiRouter) -> None:
         response=CaseOut,
         errors=env_errors,
     )
-    async def begin_case(call: ApiCall) -> CaseOut:
+    async def begin_case(call: ApiCall) -> Json:
         case = await _case(call, for_update=True)
         await progress.begin_mediation(call.session, call.services.cases, call.principal, case)
         return await _view(call, case)
@@ -195,7 +204,7 @@ def register(api: ApiRouter) -> None:
         response=CaseOut,
         errors=env_errors,
     )
-    async def suspend_case(call: ApiCall) -> CaseOut:
+    async def suspend_case(call: ApiCall) -> Json:
         """Time suspended is excluded from the mediation period."""
         case = await _case(call, for_update=True)
         await progress.suspend(call.session, call.services.cases, call.principal, case, call.body_as(PauseIn))
@@ -210,7 +219,7 @@ def register(api: ApiRouter) -> None:
         response=CaseOut,
         errors=env_errors,
     )
-    async def resume_case(call: ApiCall) -> CaseOut:
+    async def resume_case(call: ApiCall) -> Json:
         case = await _case(call, for_update=True)
         await progress.resume(
             call.session, call.services.cases, call.principal, case, call.body_as(ResumeIn).note
@@ -271,7 +280,7 @@ def register(api: ApiRouter) -> None:
         response=CaseOut,
         errors=env_errors,
     )
-    async def terminate_case(call: ApiCall) -> CaseOut:
+    async def terminate_case(call: ApiCall) -> Json:
         """With exactly one OMR 25 reason code."""
         case = await _case(call, for_update=True)
         await progress.terminate(

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from cases.schemas import Page
 
-__all__ = ["page"]
+__all__ = ["json_page", "page"]
 
 T = TypeVar("T")
 
@@ -17,3 +17,12 @@ def page(rows: Sequence[Any], limit: int, view: Callable[[Any], T], key: Callabl
     more = len(rows) > limit
     kept = list(rows[:limit])
     return Page[T](items=[view(r) for r in kept], next_cursor=key(kept[-1]) if more and kept else None)
+
+
+def json_page(
+    rows: Sequence[Any], limit: int, view: Callable[[Any], dict[str, Any]], key: Callable[[Any], str]
+) -> dict[str, Any]:
+    """``page`` as JSON values (``Page``'s shape), for views that are already JSON values."""
+    more = len(rows) > limit
+    kept = rows[:limit]
+    return {"items": [view(r) for r in kept], "next_cursor": key(kept[-1]) if more and kept else None}
