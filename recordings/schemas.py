@@ -58,4 +58,4 @@ class VerifyOut(BaseModel):
 class SegmentQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    index: int = Field(ge=0, le=1_000_000, description="The segment's index in its track (see the manifest).")
+    index: int = Field(0, ge=0, le=1_000_000, description="The segment's index in its track (default 0).")
