@@ -41,6 +41,7 @@ __all__ = [
     "RenderStatus",
     "RenderWorker",
     "claim_next_render",
+    "claim_render",
     "request_render",
     "requeue_interrupted_renders",
     "run_render",
@@ -110,6 +111,18 @@ async def claim_next_render(db: Database, *, node: str, at: datetime) -> str | N
         recording.render_progress = 0.0
         recording.render_updated_at = at
         return recording.id
+
+
+async def claim_render(db: Database, recording_id: str, *, at: datetime) -> bool:
+    """Take one queued job (the command line renders a given recording); False if it is not queued."""
+    async with db.session() as session:
+        recording = await session.get(Recording, recording_id, with_for_update=True)
+        if recording is None or recording.render_status != RenderStatus.QUEUED:
+            return False
+        recording.render_status = RenderStatus.RENDERING
+        recording.render_progress = 0.0
+        recording.render_updated_at = at
+        return True
 
 
 async def _set_progress(db: Database, recording_id: str, fraction: float, at: datetime) -> None:

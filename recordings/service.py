@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import socket
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ __all__ = [
     "add_track",
     "heartbeat",
     "local_node",
+    "purge_expired",
     "recording_directory",
     "recover_interrupted",
     "seal",
@@ -315,6 +317,52 @@ async def _recover(
             )
             recovered.append(recording.id)
     return recovered
+
+
+async def purge_expired(db: Database, *, media_root: Path, node: str, clock: Clock) -> list[str]:
+    """Delete the files of this machine's recordings whose retention period is over; keep the row (status
+    ``deleted``, its manifest and digest) and write an audit entry. Returns the ids purged."""
+    with machine_lock(media_root / "recordings" / ".recovery.lock") as mine:
+        if not mine:
+            return []
+        today = clock.now().date()
+        async with db.read() as session:
+            due = (
+                await session.scalars(
+                    select(Recording).where(
+                        Recording.node == node,
+                        Recording.status.in_([RecordingStatus.COMPLETE, RecordingStatus.INTERRUPTED]),
+                        Recording.retain_until < today,
+                    )
+                )
+            ).all()
+        purged: list[str] = []
+        for found in due:
+            await asyncio.to_thread(shutil.rmtree, recording_directory(media_root, found), True)
+            async with db.session() as session:
+                recording = await session.get(Recording, found.id)
+                if recording is None or recording.status == RecordingStatus.DELETED:
+                    continue
+                previous = recording.status
+                recording.status = RecordingStatus.DELETED
+                recording.deleted_at = clock.now()
+                recording.render_status = None
+                recording.render_file = None
+                await audit.record(
+                    session,
+                    actor=Principal.system("retention"),
+                    at=clock.now(),
+                    subject_type="recording",
+                    subject_id=recording.id,
+                    case_id=recording.case_id,
+                    action="recording_deleted",
+                    from_state=previous,
+                    to_state=RecordingStatus.DELETED,
+                    reason=f"retention period ended on {recording.retain_until}",
+                    data={"manifest_sha256": recording.manifest_sha256, "bytes": recording.bytes},
+                )
+            purged.append(found.id)
+        return purged
 
 
 async def heartbeat(db: Database, recording_ids: Collection[str], at: datetime) -> None:

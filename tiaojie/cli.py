@@ -15,7 +15,7 @@ from typing import Any
 from accounts.principal import Role
 from tiaojie import __version__
 from tiaojie.clock import SystemClock
-from tiaojie.errors import TiaojieError
+from tiaojie.errors import Conflict, NotFound, TiaojieError
 from tiaojie.logs import configure_logging
 from tiaojie.settings import Settings, load_settings
 
@@ -258,6 +258,111 @@ Try:  curl -H 'Authorization: Bearer {info["api_keys"]["court"]}' {base}/api/v1/
     return 0
 
 
+async def _recording(db: Any, recording_id: str) -> Any:
+    from recordings.tables import Recording
+    from tiaojie.ids import is_id
+
+    async with db.read() as session:
+        recording = await session.get(Recording, recording_id) if is_id(recording_id, "rec") else None
+    if recording is None:
+        raise NotFound(f"no recording {recording_id}", resource="recording")
+    return recording
+
+
+async def cmd_recording_list(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from recordings.tables import Recording
+
+    db = _db(settings)
+    try:
+        async with db.read() as session:
+            query = select(Recording).order_by(Recording.started_at.desc()).limit(args.limit)
+            if args.case:
+                query = query.where(Recording.case_id == args.case)
+            rows = (await session.scalars(query)).all()
+    finally:
+        await db.dispose()
+    items = [
+        {
+            "id": r.id,
+            "case_id": r.case_id,
+            "session_id": r.session_id,
+            "part": r.part,
+            "status": r.status,
+            "started_at": r.started_at.isoformat(),
+            "duration_ms": r.duration_ms,
+            "render": r.render_status,
+        }
+        for r in rows
+    ]
+    text = "\n".join(
+        f"{i['id']}  {i['status']:<11} {i['part']:<10} {i['started_at'][:19]}  "
+        f"{(i['duration_ms'] or 0) / 1000:7.1f} s  render: {i['render'] or '-'}"
+        for i in items
+    )
+    _out(args, {"recordings": items}, text or "no recordings")
+    return 0
+
+
+async def cmd_recording_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from recordings.service import verify
+
+    db = _db(settings)
+    try:
+        recording = await _recording(db, args.recording_id)
+        problems = await asyncio.to_thread(verify, recording, settings.effective_media_dir)
+    finally:
+        await db.dispose()
+    data = {
+        "recording_id": recording.id,
+        "intact": not problems,
+        "manifest_sha256": recording.manifest_sha256,
+        "problems": [p.to_json() for p in problems],
+    }
+    lines = [
+        f"{recording.id}: {'intact' if not problems else 'CHANGED'} (manifest {recording.manifest_sha256})"
+    ]
+    lines += [f"  {p.kind.value}: {p.file or '(manifest)'}" for p in problems]
+    _out(args, data, "\n".join(lines))
+    return 0 if not problems else 1
+
+
+async def cmd_recording_render(settings: Settings, args: argparse.Namespace) -> int:
+    from recordings.jobs import RenderStatus, claim_render, request_render, run_render
+    from recordings.tables import Recording
+    from tiaojie.progress import ProgressBar
+
+    db = _db(settings)
+    clock = SystemClock()
+    try:
+        recording = await _recording(db, args.recording_id)
+        async with db.session() as session:
+            row = await session.get(Recording, recording.id)
+            assert row is not None
+            if row.render_status == RenderStatus.READY and args.again:
+                row.render_status = RenderStatus.FAILED  # asked to render again: a ready file is replaced
+            await request_render(session, row, clock.now())
+        if not await claim_render(db, recording.id, at=clock.now()):
+            raise Conflict("the recording is already rendered or being rendered", code="render_busy")
+        outcome = await run_render(
+            db,
+            settings.effective_media_dir,
+            recording.id,
+            clock,
+            on_progress=ProgressBar(f"rendering {recording.id}"),
+            font=settings.render_font,
+        )
+    finally:
+        await db.dispose()
+    if outcome.status is RenderStatus.READY:
+        path = settings.effective_media_dir / recording.directory / "playback.mp4"
+        _out(args, {"status": "ready", **outcome.report, "path": str(path)}, f"ready: {path}")
+        return 0
+    _out(args, {"status": "failed", "error": outcome.error}, f"failed: {outcome.error}")
+    return 1
+
+
 def _out(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     print(json.dumps(data, ensure_ascii=False) if getattr(args, "json", False) else text)
 
@@ -338,6 +443,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = key.add_parser("revoke")
     p.add_argument("key_id")
     p.set_defaults(func=cmd_apikey_revoke)
+
+    recording = sub.add_parser("recording", help="session recordings").add_subparsers(
+        dest="action", required=True
+    )
+    p = recording.add_parser("list", help="the newest recordings")
+    p.add_argument("--case", help="only this case's")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_recording_list)
+    p = recording.add_parser("verify", help="check the files against the sealed manifest (exit 1 if changed)")
+    p.add_argument("recording_id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_recording_verify)
+    p = recording.add_parser("render", help="make the playback file now, with a progress bar")
+    p.add_argument("recording_id")
+    p.add_argument("--again", action="store_true", help="render again even if a playback file is ready")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_recording_render)
     return parser
 
 

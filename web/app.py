@@ -19,7 +19,7 @@ from cluster import topology
 from cluster.handover import NODE_HEADER, ROOM_NODE_HEADER, SOCKETIO_PATH, HandOver
 from cluster.routing import NodeLoad
 from cluster.topology import Topology
-from recordings.service import STALE_SECONDS, local_node, recover_interrupted
+from recordings.service import STALE_SECONDS, local_node, purge_expired, recover_interrupted
 from signaling.hub import Hub
 from signaling.messages import MAX_MESSAGE_BYTES
 from signaling.namespace import RoomNamespace
@@ -105,7 +105,8 @@ async def _heartbeat(topo: Topology, namespace: RoomNamespace, interval: float) 
 
 
 async def _recordings_sweeper(services: Services) -> None:
-    """Seal recordings whose writer died (a crashed worker, or the previous run of this server)."""
+    """Seal recordings whose writer died (a crashed worker, or the previous run of this server), and delete
+    those past their retention period."""
     settings = services.settings
     while True:
         try:
@@ -118,6 +119,11 @@ async def _recordings_sweeper(services: Services) -> None:
             )
             if recovered:
                 log.warning("recovered %d interrupted recording(s): %s", len(recovered), ", ".join(recovered))
+            purged = await purge_expired(
+                services.db, media_root=settings.effective_media_dir, node=local_node(), clock=services.clock
+            )
+            if purged:
+                log.info("deleted %d recording(s) past their retention period", len(purged))
         except asyncio.CancelledError:
             raise
         except Exception:
