@@ -209,7 +209,9 @@ class TranscriptSave(_Message):
 
 
 class TranscriptOpenReview(_Message):
-    version: VersionNumber
+    """Put a version to review: the latest saved one unless ``version`` names it."""
+
+    version: VersionNumber | None = None
 
 
 class TranscriptReview(_Message):

@@ -201,12 +201,19 @@ async def save_version(
 
 
 async def open_review(
-    session: AsyncSession, ms: MediationSession, number: int, reviewers: Sequence[Reviewer], *, now: datetime
+    session: AsyncSession,
+    ms: MediationSession,
+    number: int | None,
+    reviewers: Sequence[Reviewer],
+    *,
+    now: datetime,
 ) -> TranscriptVersion:
-    """The parties present review the latest saved version."""
+    """The parties present review the latest saved version (``number`` None: whichever that is)."""
     require_editable(await status(session, ms.id))
     all_versions = await versions(session, ms.id)
-    row = await version(session, ms.id, number)
+    if number is None and not all_versions:
+        raise Conflict("save a version first", code="transcript_empty")
+    row = await version(session, ms.id, all_versions[-1].number if number is None else number)
     if row is not all_versions[-1]:
         raise Conflict("only the latest version can be reviewed", code="version_not_latest")
     if row.status != VersionStatus.SAVED:

@@ -91,7 +91,7 @@ async def test_mediator_keeps_the_transcript_parties_confirm_it_and_the_court_re
 
     await ok(mediator, "transcript_edit", {"entry_id": pulled["entry_id"], "text": "我要求支付 9600 元"})
     await ok(mediator, "transcript_save")
-    await ok(mediator, "transcript_open_review", {"version": 2})
+    assert (await ok(mediator, "transcript_open_review"))["version"] == 2  # the latest by default
     assert await code(mediator, "transcript_add", {"speaker": "x", "text": "y"}) == "transcript_in_review"
     assert (await ok(employer, "transcript_review", {"version": 2, "decision": "confirm"}))[
         "status"
@@ -139,6 +139,7 @@ async def test_transcript_messages_out_of_order_and_malformed(
     assert await code(worker, "transcript_review", {"version": 1, "decision": "confirm"}) == "unknown_version"
     assert await code(mediator, "transcript_save") == "transcript_empty"
     assert await code(mediator, "transcript_open_review", {"version": 1}) == "unknown_version"
+    assert await code(mediator, "transcript_open_review") == "transcript_empty"
     assert await code(mediator, "transcript_pull_chat", {"record_id": 1}) == "unknown_chat_message"
     assert await code(mediator, "transcript_edit", {"entry_id": "tre_x", "text": "y"}) == "unknown_entry"
     bad = [
