@@ -661,7 +661,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if self.recording is None:
             return
         session_id = live.room.session_id
-        if live.room.ended:
+        if live.room.ended or not live.room.seats:  # ended, or everyone gone: the room is forgotten
             await self._close_recording(session_id)
             return
         plan = live.room.recording_plan()

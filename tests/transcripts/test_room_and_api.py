@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import Api
@@ -43,7 +45,9 @@ async def test_mediator_keeps_the_transcript_parties_confirm_it_and_the_court_re
     scene: dict[str, Any],  # noqa: F811
     api: Api,
     client: Client,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
     peers = await admitted(scene, "worker", "employer")
     mediator, worker, employer = peers["mediator"], peers["worker"], peers["employer"]
     seen = {name: watch(peer) for name, peer in peers.items()}
