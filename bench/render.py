@@ -150,9 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     width, height = (int(v) for v in args.size.split("x"))
     root = Path(tempfile.mkdtemp(prefix="tiaojie-render-bench-"))
     try:
-        print(
-            f"load average {os.getloadavg()[0]:.2f}; making {args.parties} × {args.seconds} s of 640×480"
-        )
+        print(f"load average {os.getloadavg()[0]:.2f}; making {args.parties} × {args.seconds} s of 640×480")
         manifest = build_recording(root / "files", args.parties, args.seconds)
         out = root / "playback.mp4"
         wall, cpu = time.perf_counter(), _cpu()

@@ -12,6 +12,11 @@ Parties must consent to online mediation and acknowledge the warning about false
 before the mediator may admit them, and the mediator records an identity check for each (method, result).
 Caucus (背对背调解): the mediator opens private sub-rooms and moves people between them; media and chat never
 cross a sub-room's boundary (:meth:`Room.audience`).
+
+Recording (OMR 18) is proposed by the mediator per part (``main`` or a sub-room id) and starts only when
+everyone in that part has consented; a refusal cancels the proposal; a newcomer to a recording part is asked
+and stays unrecorded until they consent (:mod:`rooms.recording`). :meth:`Room.recording_plan` says, for
+every part being recorded, whose media may be recorded; the adapter reconciles the recorder with it.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rooms.recording import Answer, PartRecording, RecordingState
 from tiaojie.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 __all__ = [
     "MAIN",
+    "PARTY_ROLES",
     "Capability",
     "CloseReason",
     "Event",
@@ -62,6 +69,7 @@ _CAPS: dict[Role, frozenset[Capability]] = {
     Role.CLERK: frozenset({Capability.CHAT}),
 }
 _PARTY_ROLES = frozenset({Role.APPLICANT, Role.RESPONDENT})
+PARTY_ROLES = _PARTY_ROLES  # the parties and their agents
 
 
 def capabilities(role: Role) -> frozenset[Capability]:
@@ -127,7 +135,7 @@ class Room:
     subrooms: dict[str, str] = field(default_factory=lambda: {MAIN: "main"})  # id -> label
     locked: bool = False
     ended: bool = False
-    recording: bool = False  # set by the recorder once recording exists; clients show an indicator
+    recordings: dict[str, PartRecording] = field(default_factory=dict)  # part -> its consent round
 
     # --- queries ------------------------------------------------------------------------------------
 
@@ -154,6 +162,55 @@ class Room:
     def hosts(self) -> frozenset[str]:
         return frozenset(s.participant_id for s in self.present() if Capability.HOST in s.caps)
 
+    def _in_part(self, part: str) -> list[Seat]:
+        """Everyone admitted who is in ``part``, present or reconnecting."""
+        return [
+            s for s in self.seats.values() if s.state is not ParticipantState.LOBBY and s.location == part
+        ]
+
+    def _present_in(self, part: str) -> list[str]:
+        return [s.participant_id for s in self._in_part(part) if s.state is ParticipantState.PRESENT]
+
+    def _asked(self, part: str) -> list[str]:
+        """Whose consent recording ``part`` needs: everyone in it but the mediator."""
+        return [s.participant_id for s in self._in_part(part) if Capability.HOST not in s.caps]
+
+    def recording_plan(self) -> dict[str, frozenset[str]]:
+        """For every part that should be recording now, whose media may be recorded (present, in that
+        part, consented — the mediator's consent is implied by proposing)."""
+        if self.ended:
+            return {}
+        return {
+            part: rec.recorded(self._present_in(part), self.hosts())
+            for part, rec in self.recordings.items()
+            if rec.state is RecordingState.RECORDING
+        }
+
+    def recording_labels(self) -> dict[str, str]:
+        """The label of every part in :meth:`recording_plan` (recordings of sub-rooms are labelled parts)."""
+        return {part: self.subrooms[part] for part in self.recording_plan()}
+
+    def _recording_view(self, viewer: Seat, host: bool) -> dict[str, object]:
+        rec = self.recordings.get(viewer.location) if viewer.state is not ParticipantState.LOBBY else None
+        view: dict[str, object] = {"recording": rec is not None and rec.state is RecordingState.RECORDING}
+        consent = None
+        if rec is not None:
+            recorded = rec.recorded(self._present_in(viewer.location), self.hosts())
+            answer = None if host else rec.answers.get(viewer.participant_id)
+            consent = {
+                "part": viewer.location,
+                "state": rec.state.value,
+                "answer": answer.value if answer else None,
+                "recorded": viewer.participant_id in recorded,
+            }
+        view["recording_consent"] = consent
+        if host:
+            view["recordings"] = {
+                part: rec.view(self.subrooms[part], self._present_in(part), self.hosts())
+                for part, rec in self.recordings.items()
+            }
+        return view
+
     def snapshot(self, viewer_id: str) -> dict[str, object]:
         """What ``viewer_id`` may see: the host sees everyone and where they are; others see the people in
         their own sub-room, and only their own sub-room's name."""
@@ -170,7 +227,7 @@ class Room:
         return {
             "session_id": self.session_id,
             "locked": self.locked,
-            "recording": self.recording,
+            **self._recording_view(viewer, host),
             # Whether private sub-rooms are open: someone left in the main room sees that the mediator is
             # away in a caucus, not that the mediator left (neither who nor where).
             "caucus": len(self.subrooms) > 1,
@@ -217,7 +274,10 @@ class Room:
             # Rejoin (reconnect, or the same link opened again: the adapter closes the old connection).
             seat.state = ParticipantState.PRESENT
             seat.disconnected_at = None
-            return [Event("participant_present", participant_id, {"rejoined": True})]
+            return [
+                Event("participant_present", participant_id, {"rejoined": True}),
+                *self._settle_recordings(),
+            ]
         if self.locked and (seat is None or not seat.admitted_once) and role is not Role.MEDIATOR:
             raise Conflict("the mediator has locked the session", code="room_locked")
         if seat is None:
@@ -227,6 +287,7 @@ class Room:
             seat.state = ParticipantState.PRESENT
             seat.admitted_once = True
             events.append(Event("participant_present", participant_id, {"role": role.value}))
+            events.extend(self._settle_recordings())
         else:
             events.append(
                 Event("lobby_joined", participant_id, {"role": role.value, "name": name}, self._to_hosts())
@@ -269,7 +330,10 @@ class Room:
         seat.state = ParticipantState.PRESENT
         seat.admitted_once = True
         seat.location = MAIN
-        return [Event("participant_present", participant_id, {"role": seat.role.value, "name": seat.name})]
+        return [
+            Event("participant_present", participant_id, {"role": seat.role.value, "name": seat.name}),
+            *self._settle_recordings(),
+        ]
 
     def deny(self, actor_id: str, participant_id: str, reason: str) -> list[Event]:
         self._require_host(actor_id)
@@ -292,7 +356,10 @@ class Room:
             raise Conflict("use end to close the session", code="cannot_remove_self")
         self.seat(participant_id)
         del self.seats[participant_id]
-        return [Event("closed", participant_id, {"reason": CloseReason.REMOVED.value, "note": reason})]
+        return [
+            Event("closed", participant_id, {"reason": CloseReason.REMOVED.value, "note": reason}),
+            *self._settle_recordings(),
+        ]
 
     def mute(self, actor_id: str, participant_id: str, muted: bool) -> list[Event]:
         self._require_host(actor_id)
@@ -329,7 +396,8 @@ class Room:
                 "moved",
                 participant_id,
                 {"from": before, "to": subroom_id, "label": self.subrooms[subroom_id]},
-            )
+            ),
+            *self._settle_recordings(),
         ]
 
     def close_subrooms(self, actor_id: str) -> list[Event]:
@@ -337,10 +405,13 @@ class Room:
         self._require_open()
         self._require_host(actor_id)
         events = [
-            self.move(actor_id, s.participant_id, MAIN)[0] for s in self.seats.values() if s.location != MAIN
+            event
+            for s in list(self.seats.values())
+            if s.location != MAIN
+            for event in self.move(actor_id, s.participant_id, MAIN)
         ]
         self.subrooms = {MAIN: self.subrooms[MAIN]}
-        return [*events, Event("subrooms_closed", None, {})]
+        return [*events, Event("subrooms_closed", None, {}), *self._settle_recordings()]
 
     def disconnected(self, participant_id: str, *, now: float) -> list[Event]:
         """The connection dropped without a goodbye: keep the seat for the grace period."""
@@ -357,7 +428,10 @@ class Room:
     def leave(self, participant_id: str) -> list[Event]:
         if self.seats.pop(participant_id, None) is None:
             return []
-        return [Event("closed", participant_id, {"reason": CloseReason.LEFT.value})]
+        return [
+            Event("closed", participant_id, {"reason": CloseReason.LEFT.value}),
+            *self._settle_recordings(),
+        ]
 
     def expire(self, *, now: float) -> list[Event]:
         """Seats whose grace period ran out are given up."""
@@ -372,10 +446,94 @@ class Room:
                 events.append(
                     Event("closed", seat.participant_id, {"reason": CloseReason.GRACE_EXPIRED.value})
                 )
-        return events
+        return [*events, *self._settle_recordings()] if events else events
 
     def end(self, actor_id: str) -> list[Event]:
         self._require_open()
         self._require_host(actor_id)
         self.ended = True
-        return [Event("ended", None, {"reason": CloseReason.ROOM_ENDED.value})]
+        stopped = [self._stop(rec, None, "room_ended") for rec in self.recordings.values() if rec.active]
+        return [*stopped, Event("ended", None, {"reason": CloseReason.ROOM_ENDED.value})]
+
+    # --- recording consent (OMR 18) -----------------------------------------------------------------
+
+    def propose_recording(self, actor_id: str, part: str) -> list[Event]:
+        """The mediator proposes recording ``part``; everyone in it is asked."""
+        self._require_open()
+        self._require_host(actor_id)
+        if part not in self.subrooms:
+            raise NotFound("no such sub-room", code="unknown_subroom")
+        current = self.recordings.get(part)
+        if current is not None and current.active:
+            raise Conflict("recording of this part is already proposed or running", code="recording_active")
+        self.recordings[part] = PartRecording(part, proposed_by=actor_id)
+        proposed = Event("recording_proposed", actor_id, {"part": part, "label": self.subrooms[part]})
+        return [proposed, *self._settle_recordings()]
+
+    def answer_recording(self, participant_id: str, *, consent: bool) -> list[Event]:
+        """Someone asked about recording their part consents or refuses. Before recording starts, a refusal
+        cancels the proposal; once it runs, a refusal keeps only the one who refused out of it."""
+        self._require_open()
+        seat = self.seat(participant_id)
+        if seat.state is ParticipantState.LOBBY:
+            raise Conflict("admit the participant first", code="not_admitted")
+        if Capability.HOST in seat.caps:
+            raise Conflict("the mediator's consent is given by proposing", code="not_asked")
+        rec = self.recordings.get(seat.location)
+        if rec is None or not rec.active:
+            raise Conflict("no recording is proposed here", code="no_recording_proposal")
+        if rec.answers.get(participant_id, Answer.PENDING) is not Answer.PENDING:
+            raise Conflict("you have answered already", code="already_answered")
+        answer = Answer.CONSENTED if consent else Answer.REFUSED
+        rec.answers[participant_id] = answer
+        part = seat.location
+        events = [Event("recording_answered", participant_id, {"part": part, "answer": answer.value})]
+        if not consent and rec.state is RecordingState.PROPOSED:
+            rec.state = RecordingState.REFUSED
+            rec.refused_by = [participant_id]
+            events.append(
+                Event("recording_cancelled", participant_id, {"part": part, "refused_by": [participant_id]})
+            )
+        return [*events, *self._settle_recordings()]
+
+    def stop_recording(self, actor_id: str, part: str) -> list[Event]:
+        """The mediator stops recording ``part``, or withdraws a proposal still waiting for answers."""
+        self._require_open()
+        self._require_host(actor_id)
+        rec = self.recordings.get(part)
+        if rec is None or not rec.active:
+            raise Conflict("this part is not being recorded", code="not_recording")
+        return [self._stop(rec, actor_id, "stopped_by_mediator")]
+
+    def _stop(self, rec: PartRecording, by: str | None, reason: str) -> Event:
+        was = rec.state
+        rec.state = RecordingState.STOPPED
+        rec.stopped_by = by
+        return Event("recording_stopped", by, {"part": rec.part, "reason": reason, "was": was.value})
+
+    def _settle_recordings(self) -> list[Event]:
+        """After any change of who is where: ask newcomers, start a part whose people all consented, stop
+        the recording of a closed sub-room, forget the answers of people who left the room."""
+        events: list[Event] = []
+        for part, rec in list(self.recordings.items()):
+            if part not in self.subrooms:
+                if rec.active:
+                    events.append(self._stop(rec, None, "subroom_closed"))
+                del self.recordings[part]
+                continue
+            for pid in [pid for pid in rec.answers if pid not in self.seats]:
+                del rec.answers[pid]
+            if not rec.active:
+                continue
+            asked = self._asked(part)
+            rec.ask(asked)
+            if rec.state is RecordingState.PROPOSED and rec.all_consented(asked):
+                rec.state = RecordingState.RECORDING
+                recorded = sorted(rec.recorded(self._present_in(part), self.hosts()))
+                data: dict[str, object] = {
+                    "part": part,
+                    "label": self.subrooms[part],
+                    "participants": recorded,
+                }
+                events.append(Event("recording_started", None, data))
+        return events

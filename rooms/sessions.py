@@ -96,18 +96,18 @@ async def record(
     participant_id: str | None = None,
     data: dict[str, object] | None = None,
     note: str | None = None,
-) -> None:
-    session.add(
-        SessionRecord(
-            session_id=session_id,
-            participant_id=participant_id,
-            kind=kind,
-            actor=actor,
-            data=data or {},
-            note=note,
-            at=at,
-        )
+) -> SessionRecord:
+    row = SessionRecord(
+        session_id=session_id,
+        participant_id=participant_id,
+        kind=kind,
+        actor=actor,
+        data=data or {},
+        note=note,
+        at=at,
     )
+    session.add(row)
+    return row
 
 
 def _check_times(data: SessionCreate, now: datetime) -> None:

@@ -7,9 +7,10 @@ token>, "protocol": 1}`` and then sends the events below; every event is acknowl
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from tiaojie.errors import InvalidInput
 
@@ -19,6 +20,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "Acknowledge",
     "Admit",
+    "AnswerRecording",
     "Chat",
     "CheckIdentity",
     "CloseSubrooms",
@@ -30,9 +32,18 @@ __all__ = [
     "Move",
     "Mute",
     "OpenSubroom",
+    "ProposeRecording",
     "Publish",
     "Remove",
+    "StopRecording",
     "SubscribeAnswer",
+    "TranscriptAdd",
+    "TranscriptEdit",
+    "TranscriptOpenReview",
+    "TranscriptPullChat",
+    "TranscriptReview",
+    "TranscriptSave",
+    "TranscriptSync",
     "parse",
 ]
 
@@ -134,6 +145,83 @@ class SubscribeAnswer(_Message):
     sdp: Sdp
 
 
+class ProposeRecording(_Message):
+    """The mediator proposes recording a part of the room: ``main`` or a sub-room id."""
+
+    part: Id = "main"
+
+
+class AnswerRecording(_Message):
+    """Someone asked about recording their part consents or refuses."""
+
+    consent: bool
+
+
+class StopRecording(_Message):
+    part: Id = "main"
+
+
+def _storable(text: str) -> str:
+    """NUL cannot be stored in PostgreSQL text, an unpaired surrogate not encoded at all."""
+    if re.search("[\x00\ud800-\udfff]", text):
+        raise ValueError("text must not contain NUL characters or unpaired surrogates")
+    return text
+
+
+Speaker = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_storable)]
+EntryText = Annotated[str, Field(min_length=1, max_length=5000), AfterValidator(_storable)]
+VersionNumber = Annotated[int, Field(ge=1, le=100_000)]
+
+
+class TranscriptSync(_Message):
+    pass
+
+
+class TranscriptAdd(_Message):
+    """The mediator adds an entry to the transcript (``at`` defaults to now)."""
+
+    speaker: Speaker
+    speaker_id: Id | None = None
+    text: EntryText
+    at: AwareDatetime | None = None
+    undisputed: bool = False
+
+
+class TranscriptEdit(_Message):
+    """The mediator changes an entry: only the fields given change."""
+
+    entry_id: Id
+    speaker: Speaker | None = None
+    speaker_id: Id | None = None
+    text: EntryText | None = None
+    at: AwareDatetime | None = None
+    undisputed: bool | None = None
+
+
+class TranscriptPullChat(_Message):
+    """The mediator pulls a chat message (its ``id`` from the ``chat`` event) into the transcript."""
+
+    record_id: Annotated[int, Field(ge=1, le=2**62)]
+
+
+class TranscriptSave(_Message):
+    pass
+
+
+class TranscriptOpenReview(_Message):
+    """Put a version to review: the latest saved one unless ``version`` names it."""
+
+    version: VersionNumber | None = None
+
+
+class TranscriptReview(_Message):
+    """A reviewer confirms a version or disputes it with a comment."""
+
+    version: VersionNumber
+    decision: Literal["confirm", "dispute"]
+    comment: Annotated[str, Field(max_length=1000), AfterValidator(_storable)] | None = None
+
+
 CLIENT_MESSAGES: dict[str, type[_Message]] = {
     "acknowledge": Acknowledge,
     "check_identity": CheckIdentity,
@@ -150,6 +238,16 @@ CLIENT_MESSAGES: dict[str, type[_Message]] = {
     "leave": Leave,
     "publish": Publish,
     "subscribe_answer": SubscribeAnswer,
+    "propose_recording": ProposeRecording,
+    "answer_recording": AnswerRecording,
+    "stop_recording": StopRecording,
+    "transcript_sync": TranscriptSync,
+    "transcript_add": TranscriptAdd,
+    "transcript_edit": TranscriptEdit,
+    "transcript_pull_chat": TranscriptPullChat,
+    "transcript_save": TranscriptSave,
+    "transcript_open_review": TranscriptOpenReview,
+    "transcript_review": TranscriptReview,
 }
 
 

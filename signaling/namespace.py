@@ -23,12 +23,15 @@ from cases.lifecycle import CaseEvent, CaseState
 from cases.tables import Case
 from cases.workflow import apply_event
 from media.engine import RoomMedia
-from rooms.room import Capability, CloseReason, Event, Role
+from rooms.recording_sync import RecordingSync
+from rooms.room import PARTY_ROLES, Capability, CloseReason, Event, ParticipantState, Role
 from rooms.sessions import JoinContext, record, resolve_join
 from rooms.tables import MediationSession, SessionParticipant
 from signaling import messages as m
 from signaling.hub import Connection, Hub, LiveRoom
-from tiaojie.errors import Conflict, PermissionDenied, RateLimited, TiaojieError
+from tiaojie.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited, TiaojieError
+from transcripts import service as transcripts
+from transcripts.model import Decision, Reviewer
 from web.services import Services
 
 __all__ = ["NAMESPACE", "RoomNamespace"]
@@ -38,6 +41,15 @@ log = logging.getLogger(__name__)
 NAMESPACE = "/room"
 T = TypeVar("T")
 _STRIKES_BEFORE_CLOSE = 20
+_TRANSCRIPT_MESSAGES = (
+    m.TranscriptSync,
+    m.TranscriptAdd,
+    m.TranscriptEdit,
+    m.TranscriptPullChat,
+    m.TranscriptSave,
+    m.TranscriptOpenReview,
+    m.TranscriptReview,
+)
 
 
 def _published_kinds(sdp: str, sources: Mapping[str, str] | None) -> set[Capability]:
@@ -75,12 +87,15 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         *,
         monotonic: Callable[[], float] = time.monotonic,
         owns: Callable[[str], Awaitable[bool]] | None = None,
+        recording: RecordingSync | None = None,
     ) -> None:
         super().__init__(NAMESPACE)
         self.services = services
         self.hub = hub
         self.monotonic = monotonic
         self.owns = owns  # whether this node owns (or may take) a room; None: every room is here
+        self.recording = recording  # None: this server cannot record (proposing answers an error)
+        self._recording_plans: dict[str, dict[str, frozenset[str]]] = {}  # last plan given, per session
         self._inflight: set[asyncio.Future[Any]] = set()
         self._closed = False
         self._handlers: dict[type[Any], Callable[[Connection, LiveRoom, Any], Awaitable[dict[str, Any]]]] = {
@@ -99,6 +114,10 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             m.Leave: self._leave,
             m.Publish: self._publish,
             m.SubscribeAnswer: self._subscribe_answer,
+            m.ProposeRecording: self._propose_recording,
+            m.AnswerRecording: self._answer_recording,
+            m.StopRecording: self._stop_recording,
+            **dict.fromkeys(_TRANSCRIPT_MESSAGES, self._transcript),
         }
 
     # --- connect and disconnect ---------------------------------------------------------------------
@@ -128,6 +147,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.disconnect(sid)
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=wait_seconds)
+        for session_id in list(self._recording_plans):
+            await self._close_recording(session_id)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         try:
@@ -291,13 +312,15 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         conn: Connection,
         live: LiveRoom,
         change: Callable[[], list[Event]],
-        kind: str,
+        kind: str | None,
         data: dict[str, Any] | None = None,
         note: str | None = None,
     ) -> dict[str, Any]:
+        """Change the room; store what was asked (``kind``) unless the room's own events record it."""
         async with live.lock:
             events = change()
-        await self._store(conn, kind, data=data, note=note)
+        if kind is not None:
+            await self._store(conn, kind, data=data, note=note)
         await self._deliver(live, events)
         return {"ok": True}
 
@@ -500,8 +523,9 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if not conn.chat.allow(self.monotonic()):
             raise RateLimited("too many messages; slow down", code="rate_limited")
         now = self.services.clock.now()
-        await self._store(conn, "chat", data={"text": msg.text, "subroom": seat.location})
+        record_id = await self._store(conn, "chat", data={"text": msg.text, "subroom": seat.location})
         payload = {
+            "id": record_id,
             "from": conn.participant_id,
             "name": seat.name,
             "role": seat.role.value,
@@ -522,15 +546,16 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _store(
         self, conn: Connection, kind: str, *, data: dict[str, Any] | None = None, note: str | None = None
-    ) -> None:
-        await self._db_work(self._store_now(conn, kind, data=data, note=note))
+    ) -> int:
+        """Append a session record; its id."""
+        return await self._db_work(self._store_now(conn, kind, data=data, note=note))
 
     async def _store_now(
         self, conn: Connection, kind: str, *, data: dict[str, Any] | None = None, note: str | None = None
-    ) -> None:
+    ) -> int:
         async with self.services.db.session() as session:
             seat = await session.get(SessionParticipant, conn.participant_id)
-            await record(
+            row = await record(
                 session,
                 session_id=conn.session_id,
                 participant_id=conn.participant_id,
@@ -540,6 +565,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 data=data,
                 note=note,
             )
+            await session.flush()
+            return row.id
 
     async def _close_sid(self, sid: str, reason: CloseReason, note: str | None = None) -> None:
         """Tell the client why, then end its connection. The connection whose own request causes the close
@@ -576,6 +603,8 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if pid in live.room.seats:
                 await self.emit("room", live.room.snapshot(pid), to=sid)
         await self._sync_media(live)
+        await self._record_recording_events(live, events)
+        await self._sync_recording(live)
 
     async def sweep(self) -> None:
         """Give up seats whose reconnect grace period has passed; end connections told to close."""
@@ -588,3 +617,173 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if events:
                 await self._deliver(live, events)
                 self.hub.forget_if_empty(live.room.session_id)
+
+    # --- recording consent (OMR 18) -----------------------------------------------------------------
+
+    async def _propose_recording(
+        self, conn: Connection, live: LiveRoom, msg: m.ProposeRecording
+    ) -> dict[str, Any]:
+        if self.recording is None:
+            raise Conflict("this server cannot record sessions", code="recording_unavailable")
+        return await self._apply(
+            conn, live, lambda: live.room.propose_recording(conn.participant_id, msg.part), None
+        )
+
+    async def _answer_recording(
+        self, conn: Connection, live: LiveRoom, msg: m.AnswerRecording
+    ) -> dict[str, Any]:
+        return await self._apply(
+            conn, live, lambda: live.room.answer_recording(conn.participant_id, consent=msg.consent), None
+        )
+
+    async def _stop_recording(self, conn: Connection, live: LiveRoom, msg: m.StopRecording) -> dict[str, Any]:
+        return await self._apply(
+            conn, live, lambda: live.room.stop_recording(conn.participant_id, msg.part), None
+        )
+
+    async def _record_recording_events(self, live: LiveRoom, events: list[Event]) -> None:
+        """Every proposal, answer, start and stop goes into the session record: who (or ``system``), when."""
+        wanted = [e for e in events if e.kind.startswith("recording_")]
+        if wanted:
+            await self._db_work(self._store_recording_events(live, wanted))
+
+    async def _store_recording_events(self, live: LiveRoom, events: list[Event]) -> None:
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            for event in events:
+                seat = live.room.seats.get(event.participant_id or "")
+                await record(
+                    session,
+                    session_id=live.room.session_id,
+                    participant_id=event.participant_id,
+                    kind=event.kind,
+                    actor=seat.name if seat else event.participant_id or "system",
+                    at=now,
+                    data=dict(event.data),
+                )
+
+    async def _sync_recording(self, live: LiveRoom) -> None:
+        """Make the recorder follow the room's recording plan (only when the plan changed)."""
+        if self.recording is None:
+            return
+        session_id = live.room.session_id
+        if live.room.ended or not live.room.seats:  # ended, or everyone gone: the room is forgotten
+            await self._close_recording(session_id)
+            return
+        plan = live.room.recording_plan()
+        if plan == self._recording_plans.get(session_id, {}):
+            return
+        self._recording_plans[session_id] = plan
+        await self.recording.sync(session_id, plan, live.room.recording_labels())
+
+    async def _close_recording(self, session_id: str) -> None:
+        if self.recording is not None and self._recording_plans.pop(session_id, None) is not None:
+            await self.recording.close(session_id)
+
+    # --- the electronic transcript ------------------------------------------------------------------
+
+    async def _transcript(self, conn: Connection, live: LiveRoom, msg: Any) -> dict[str, Any]:
+        """The mediator keeps the transcript; the parties present review it. Text never goes to logs."""
+        seat = live.room.seat(conn.participant_id)
+        if seat.state is not ParticipantState.PRESENT:
+            raise Conflict("you can use the transcript once admitted", code="not_admitted")
+        keeper = Capability.HOST in seat.caps
+        if not keeper and seat.role not in PARTY_ROLES:
+            raise PermissionDenied("the transcript is for the mediator and the parties", code="not_allowed")
+        if isinstance(msg, m.TranscriptSync):
+            return {
+                "ok": True,
+                "transcript": await self._db_work(self._transcript_view(conn.session_id, keeper)),
+            }
+        if not keeper and not isinstance(msg, m.TranscriptReview):
+            raise PermissionDenied("only the mediator keeps the transcript", code="not_host")
+        reviewers = [
+            Reviewer(s.participant_id, s.name, s.role.value)
+            for s in live.room.present()
+            if s.role in PARTY_ROLES
+        ]
+        answer = await self._db_work(self._transcript_change(conn, seat.name, msg, reviewers))
+        await self._push_transcript(live)
+        return {"ok": True, **answer}
+
+    async def _transcript_view(self, session_id: str, keeper: bool) -> dict[str, Any]:
+        async with self.services.db.read() as session:
+            return await transcripts.room_view(session, session_id, keeper=keeper)
+
+    async def _transcript_change(
+        self, conn: Connection, actor: str, msg: Any, reviewers: list[Reviewer]
+    ) -> dict[str, Any]:
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            ms = await session.get(MediationSession, conn.session_id)
+            if ms is None:
+                raise NotFound("session not found", resource="session")
+            answer: dict[str, Any]
+            note = None
+            if isinstance(msg, m.TranscriptAdd | m.TranscriptPullChat):
+                if isinstance(msg, m.TranscriptAdd):
+                    entry = await transcripts.add_entry(
+                        session,
+                        ms,
+                        actor=actor,
+                        speaker=msg.speaker,
+                        speaker_id=msg.speaker_id,
+                        text=msg.text,
+                        said_at=msg.at or now,
+                        undisputed=msg.undisputed,
+                        now=now,
+                    )
+                else:
+                    entry = await transcripts.pull_chat(session, ms, msg.record_id, actor=actor, now=now)
+                kind, answer = "transcript_entry_added", {"entry_id": entry.id, "seq": entry.seq}
+            elif isinstance(msg, m.TranscriptEdit):
+                changes = {
+                    ("said_at" if name == "at" else name): getattr(msg, name)
+                    for name in msg.model_fields_set - {"entry_id"}
+                }
+                if not changes or any(changes[k] is None for k in changes.keys() - {"speaker_id"}):
+                    raise InvalidInput("say what changes", code="malformed_message", field="entry_id")
+                entry = await transcripts.edit_entry(session, ms, msg.entry_id, changes, now=now)
+                kind, answer = "transcript_entry_edited", {"entry_id": entry.id, "seq": entry.seq}
+            elif isinstance(msg, m.TranscriptSave):
+                saved = await transcripts.save_version(session, ms, actor=actor, now=now)
+                kind, answer = "transcript_version_saved", {"version": saved.number}
+            elif isinstance(msg, m.TranscriptOpenReview):
+                opened = await transcripts.open_review(session, ms, msg.version, reviewers, now=now)
+                kind = "transcript_review_opened"
+                answer = {"version": opened.number, "reviewers": [r.id for r in reviewers]}
+            else:
+                decision = Decision.CONFIRMED if msg.decision == "confirm" else Decision.DISPUTED
+                reviewed = await transcripts.review(
+                    session, ms, msg.version, conn.participant_id, decision, msg.comment, now=now
+                )
+                kind, note = "transcript_reviewed", msg.comment
+                answer = {"version": reviewed.number, "decision": decision.value, "status": reviewed.status}
+                if reviewed.sha256:
+                    answer["sha256"] = reviewed.sha256
+            await record(
+                session,
+                session_id=ms.id,
+                participant_id=conn.participant_id,
+                kind=kind,
+                actor=actor,
+                at=now,
+                data=answer,
+                note=note,
+            )
+        return answer
+
+    async def _push_transcript(self, live: LiveRoom) -> None:
+        """Everyone who sees the transcript gets their fresh view of it."""
+        views: dict[bool, dict[str, Any]] = {}
+        for pid, sid in list(live.sids.items()):
+            seat = live.room.seats.get(pid)
+            conn = self.hub.connections.get(sid)
+            if seat is None or conn is None or not conn.ready or seat.state is not ParticipantState.PRESENT:
+                continue
+            keeper = Capability.HOST in seat.caps
+            if not keeper and seat.role not in PARTY_ROLES:
+                continue
+            if keeper not in views:
+                views[keeper] = await self._db_work(self._transcript_view(live.room.session_id, keeper))
+            await self.emit("transcript", views[keeper], to=sid)

@@ -4,7 +4,11 @@ The mediator admits both after an identity check, made in the mediator's panel; 
 others' video; a party shares a screen; the mediator opens a private sub-room with the applicant (caucus):
 the respondent's page loses the applicant's and the mediator's media (and the server forwards none) and
 shows the waiting state, and chat in the sub-room does not reach it; everyone is brought back and media
-flows again; the mediator mutes, locks, removes someone with a reason, and ends the session for all.
+flows again; the mediator proposes recording, both parties consent in their dialog and everyone sees the
+indicator (the in-memory recorder is told to record all three); the mediator keeps a transcript (an entry
+typed in, a chat message pulled in), puts it to review, a party disputes it with a comment, the corrected
+version is confirmed by both parties and shows locked with its hash; the mediator mutes, locks, removes
+someone with a reason, and ends the session for all.
 Screenshots of the key screens are written as test artifacts. How the browser tests run:
 ``tests/browser/harness.py``.
 """
@@ -27,6 +31,7 @@ from tests.browser.harness import (
     require_browser,
     shoot,
 )
+from tests.signaling.recorders import MemoryRecording
 from tests.signaling.test_room_protocol import scene  # noqa: F401
 from web.app import SIGNALING
 
@@ -70,6 +75,8 @@ async def test_mediator_admits_two_parties_and_runs_a_caucus(
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     logs: list[str] = []
+    recorder = MemoryRecording()
+    client.app[SIGNALING].recording = recorder
     async with api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -192,6 +199,71 @@ async def test_mediator_admits_two_parties_and_runs_a_caucus(
             await frames_advance(respondent, [worker, mediator_id])
             timings["respondent decoding again after the caucus"] = time.monotonic() - back
             assert all(media.forwarded(pid, employer) > cut[pid] for pid in cut)
+
+            # Recording: the mediator proposes; each party consents in their own dialog; everyone sees it.
+            consent_started = time.monotonic()
+            main_part = host.locator('#recording-parts li[data-part="main"]')
+            await main_part.get_by_role("button", name="提议录音录像").click()
+            await expect(main_part).to_have_attribute("data-state", "proposed", timeout=10_000)
+            for page in (applicant, respondent):
+                await expect(page.locator("#recording-dialog")).to_be_visible(timeout=10_000)
+                await expect(page.locator("#recording-dialog")).to_contain_text("您可以拒绝")
+            await shoot(applicant, "recording-consent")
+            await expect(host.locator("#recording")).to_be_hidden()  # nothing is recorded before all agree
+            for page in (applicant, respondent):
+                await page.click("#recording-consent")
+                await expect(page.locator("#recording-dialog")).to_be_hidden(timeout=10_000)
+            for page in pages.values():
+                await expect(page.locator("#recording")).to_be_visible(timeout=10_000)
+                await expect(page.locator("#recording")).to_have_text("● 正在录音录像")
+            await expect(main_part).to_have_attribute("data-state", "recording")
+            assert recorder.plan(scene["session_id"]) == {"main": frozenset(everyone.values())}
+            await shoot(host, "recording-mediator", phone=False)
+            timings["consent round"] = time.monotonic() - consent_started
+
+            # The transcript: an entry typed in and a chat message pulled in; review; a dispute; confirmation.
+            transcript_started = time.monotonic()
+            await respondent.fill("#chat-text", "公司同意支付 9000 元")
+            await respondent.click("#chat-form button")
+            pull = host.locator("#chat-log li", has_text="公司同意支付 9000 元").get_by_role(
+                "button", name="记入笔录"
+            )
+            await pull.click()
+            await host.locator("#transcript-speaker").select_option(worker)
+            await host.fill("#transcript-text", "拖欠工资三个月")
+            await host.check("#transcript-undisputed")
+            await host.click("#transcript-add")
+            entries = host.locator("#transcript-entries li")
+            await expect(entries).to_have_count(2, timeout=10_000)
+            await expect(entries.nth(1)).to_contain_text("无争议事实")
+            await host.click("#transcript-save")
+            await host.click("#transcript-open-review")
+            await expect(applicant.locator("#transcript-decide")).to_be_visible(timeout=10_000)
+            await expect(applicant.locator("#transcript-version-entries")).to_contain_text(
+                "公司同意支付 9000 元"
+            )
+            await respondent.click("#transcript-dispute")
+            await respondent.fill("#dialog-reason", "金额应为 9600 元")
+            await respondent.click("#dialog-ok")
+            await expect(host.locator("#transcript-reviews")).to_contain_text(
+                "金额应为 9600 元", timeout=10_000
+            )
+            await entries.nth(0).get_by_role("button", name="修改").click()
+            await host.fill("#transcript-text", "公司同意支付 9600 元")
+            await host.click("#transcript-add")
+            await expect(entries.nth(0)).to_contain_text("9600", timeout=10_000)
+            await host.click("#transcript-save")
+            await host.click("#transcript-open-review")
+            for page in (applicant, respondent):
+                await expect(page.locator("#transcript-version")).to_contain_text("第 2 版", timeout=10_000)
+            await shoot(applicant, "transcript-review")
+            for page in (applicant, respondent):
+                await page.click("#transcript-confirm")
+            for page in pages.values():
+                await expect(page.locator("#transcript-hash")).to_contain_text("SHA-256", timeout=10_000)
+            await expect(host.locator("#transcript-add")).to_be_disabled()
+            await shoot(host, "transcript-locked", phone=False)
+            timings["transcript review"] = time.monotonic() - transcript_started
 
             # Participant controls: host mute shows on the party's page; lock; removal with a reason.
             people = host.locator("#people-list")

@@ -6,13 +6,16 @@ import { io } from "socket.io-client";
 import { ask } from "./dialog.js";
 import { renderHost, setupHost } from "./host.js";
 import { $, STRINGS, errorText, label, t } from "./i18n.js";
+import { renderRecording, setupRecording } from "./recording.js";
 import { watchSpeakers } from "./speaker.js";
+import { pullButton, renderTranscript, setupTranscript, transcriptRoom } from "./transcript.js";
 
 const SCREENS = ["check", "lobby", "waiting", "room", "closed"];
 const IN_APP = /MicroMessenger|WeChat|QQ\/|MQQBrowser.*QQ|Weibo|DingTalk|AlipayClient|Lark|FBAN|FBAV|Instagram/i;
 const CAMERA_BITRATE = 600_000;
 const SCREEN_BITRATE = 1_000_000;
 const SENDS_SCREEN = new Set(["mediator", "applicant", "respondent"]); // docs/protocol.md, rights by role
+const SEES_TRANSCRIPT = SENDS_SCREEN; // the mediator keeps it; the parties and agents review it
 
 const state = {
   token: "",
@@ -143,6 +146,7 @@ function connect() {
   socket.io.on("reconnect_failed", () => status(t("connect.failed")));
   socket.on("room", applyRoom);
   socket.on("chat", addChat);
+  socket.on("transcript", renderTranscript);
   socket.on("subscribe_offer", (data) => onSubscribeOffer(data).catch(mediaFailed));
   socket.on("closed", onClosed);
 }
@@ -176,11 +180,16 @@ function applyRoom(room) {
     }
     return;
   }
+  const host = self.role === "mediator";
   if (document.body.dataset.screen !== "room") {
     show("room");
     $("self-video").srcObject = state.stream;
+    if (SEES_TRANSCRIPT.has(self.role)) {
+      call("transcript_sync")
+        .then((reply) => reply && reply.ok && renderTranscript(reply.transcript))
+        .catch(() => {});
+    }
   }
-  const host = self.role === "mediator";
   const location = room.location;
   const banner = $("private-banner");
   if (location && location !== "main") {
@@ -197,7 +206,8 @@ function applyRoom(room) {
   away.textContent = away.hidden ? "" : t(room.caucus ? "room.caucus_waiting" : "room.mediator_away");
   document.body.dataset.away = away.hidden ? "" : room.caucus ? "caucus" : "away";
   $("muted-banner").hidden = !self.muted_by_host;
-  $("recording").hidden = !room.recording;
+  renderRecording(room, host);
+  transcriptRoom(room, host);
   $("toggle-screen").hidden = !(SENDS_SCREEN.has(self.role) && navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
   if (host) renderHost(room);
   if (!state.stopSpeakers) state.stopSpeakers = watchSpeakers(speakerSources, showSpeaker);
@@ -549,6 +559,8 @@ function addChat(message) {
   const text = document.createElement("span");
   text.textContent = message.text;
   item.append(who, text);
+  const self = state.room && me(state.room);
+  if (message.id && self && self.role === "mediator") item.append(pullButton(message));
   if (message.subroom && message.subroom !== "main") {
     const place = (state.room && state.room.subrooms && state.room.subrooms[message.subroom]) || message.subroom;
     item.prepend(Object.assign(document.createElement("span"), { className: "place", textContent: place }));
@@ -631,6 +643,8 @@ $("closed-reopen").addEventListener("click", () => location.reload());
 // Another link opened in this tab changes only the fragment: start over with it.
 window.addEventListener("hashchange", () => location.reload());
 setupHost(call);
+setupRecording(call);
+setupTranscript(call);
 state.token = decodeURIComponent(location.hash.replace(/^#/, "")).trim();
 show("check");
 checkDevices();
