@@ -209,7 +209,9 @@ class _VideoTile:
         if latest is not None:
             _, _, w, h = self.box
             fw, fh = _fit(latest.width, latest.height, w, h - _LABEL_HEIGHT)
-            self._shown = latest.reformat(width=fw, height=fh, format="yuv420p")
+            self._shown = latest.reformat(
+                width=fw, height=fh, format="yuv420p", interpolation="FAST_BILINEAR"
+            )
         if at_ms > self.end_ms:
             self._shown = None
         return self._shown
@@ -342,10 +344,12 @@ def render(
     video = container.add_stream("libx264", rate=opts.fps)
     video.width, video.height = opts.width, opts.height
     video.pix_fmt = "yuv420p"
-    video.options = {"preset": "veryfast", "crf": str(opts.crf), "g": str(opts.fps * 2)}
+    video.options = {"preset": "superfast", "crf": str(opts.crf), "g": str(opts.fps * 2)}
+    video.codec_context.thread_type = "AUTO"  # the rendering has the machine to itself, at low priority
     audio = container.add_stream("aac", rate=_AUDIO_RATE) if mix is not None else None
     if audio is not None:
         audio.layout = "stereo"
+        audio.options = {"aac_coder": "fast"}
     template = av.VideoFrame(opts.width, opts.height, "yuv420p")  # black: Y 16, U and V 128
     background = [bytes([16 if i == 0 else 128]) * p.buffer_size for i, p in enumerate(template.planes)]
     total = duration_ms * opts.fps // 1000
