@@ -242,6 +242,34 @@ class RoomMedia:
         """The participant's tracks that are being sent (negotiated on the publish connection)."""
         return [t.info for t in self._get(participant_id).tracks.values() if t.negotiated_active]
 
+    @property
+    def video_codec(self) -> str:
+        """The room's video codec, by its SDP name (``VP8``, ``H264``)."""
+        return self.config.video_codec.value
+
+    def _published_track(self, publisher_id: str, source: str) -> SourceTrack | None:
+        participant = self._participants.get(publisher_id)
+        if participant is None:
+            return None
+        for track in participant.tracks.values():
+            if track.source == source and track.negotiated_active:
+                return track
+        return None
+
+    def set_recorder(self, publisher_id: str, source: str, sink: Callable[[bytes], None] | None) -> None:
+        """Give every packet of a published track to ``sink`` (None stops); a track gone is ignored."""
+        track = self._published_track(publisher_id, source)
+        if track is not None:
+            track.recorder = sink
+            if sink is not None:
+                track.request_keyframe()  # a recording starts at a keyframe: ask now, not at the next loss
+
+    def request_keyframe(self, publisher_id: str, source: str) -> None:
+        """Ask a publisher for a keyframe of one track (merged and rate-limited like viewers' requests)."""
+        track = self._published_track(publisher_id, source)
+        if track is not None:
+            track.request_keyframe()
+
     def subscriptions(self, participant_id: str) -> dict[str, TrackInfo]:
         """mid → track for every m-section the latest subscribe offer announces as sending.
 

@@ -170,6 +170,7 @@ class SourceTrack:
         "packets",
         "publisher_id",
         "receiver",
+        "recorder",
         "relay",
         "retry",
         "sinks",
@@ -207,6 +208,8 @@ class SourceTrack:
         """The publisher's latest offer sends on this m-section (and we accepted it)."""
         self.muted = False
         self.sinks: tuple[OutSlot, ...] = ()
+        self.recorder: Callable[[bytes], None] | None = None
+        """Gets every accepted packet as received (recordings: stream copy, nothing decoded)."""
         self.relay = KeyframeRelay(keyframe_interval)
         self.retry = keyframe_retry
         self.media_payload_type: int | None = None
@@ -237,11 +240,16 @@ class SourceTrack:
         stats = self._shared.stats
         stats.packets_received += 1
         sinks = self.sinks
-        if not sinks:
+        recorder = self.recorder
+        if not sinks and recorder is None:
             return
         if packet.payload_type != self.media_payload_type and not self._accept(packet.payload_type):
             stats.packets_dropped += len(sinks)
             return
+        if recorder is not None:
+            recorder(data)
+            if not sinks:
+                return
         now = self._shared.loop.time()
         payload = packet.payload
         ssrc = packet.ssrc

@@ -14,15 +14,23 @@ The media side is reached through :class:`RecordableMedia`, which the room's med
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from media.rtp import MalformedPacket, RtpHeader
 from recordings.segments import TrackKind
-from recordings.service import add_track, recording_directory, seal, start_recording
+from recordings.service import (
+    HEARTBEAT_SECONDS,
+    add_track,
+    heartbeat,
+    recording_directory,
+    seal,
+    start_recording,
+)
 from recordings.tables import Recording
 from recordings.writer import RecordingWriter
 from rooms.tables import MediationSession
@@ -37,16 +45,25 @@ log = logging.getLogger(__name__)
 PacketSink = Callable[[bytes], None]
 
 
-class PublishedTrack(NamedTuple):
-    publisher_id: str
-    source: str  # "audio", "camera", "screen"
-    kind: str  # "audio", "video"
+class PublishedTrack(Protocol):
+    @property
+    def publisher_id(self) -> str: ...
+
+    @property
+    def source(self) -> str:
+        """``audio``, ``camera`` or ``screen``."""
+
+    @property
+    def kind(self) -> str:
+        """``audio`` or ``video``."""
 
 
 class RecordableMedia(Protocol):
     """What the recorder needs from a room's media engine."""
 
-    video_codec: str
+    @property
+    def video_codec(self) -> str:
+        """The room's video codec by its SDP name; only VP8 video is recorded."""
 
     def published(self, participant_id: str) -> Collection[PublishedTrack]: ...
 
@@ -88,6 +105,7 @@ class Recorder:
         self.config = config
         self._media_for = media_for
         self._parts: dict[tuple[str, str], _Part] = {}  # (session id, part) → recording in progress
+        self._beating: asyncio.Task[None] | None = None
 
     def active(self, session_id: str) -> dict[str, str]:
         """The parts of a session being recorded, with their recording ids."""
@@ -116,6 +134,19 @@ class Recorder:
         """The server stops: close and seal everything still recording."""
         for sid, part in list(self._parts):
             await self._stop(sid, part)
+        if self._beating is not None:
+            self._beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beating
+
+    async def _beat(self) -> None:
+        """Renew the heartbeat of the recordings in progress (a stale one is taken as cut off)."""
+        while self._parts:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await heartbeat(self.db, [p.recording_id for p in self._parts.values()], self.clock.now())
+            except Exception:
+                log.exception("recording heartbeat failed")
 
     # --- parts ----------------------------------------------------------------------------------------
 
@@ -142,6 +173,8 @@ class Recorder:
         )
         entry = _Part(recording.id, writer)
         self._parts[(session_id, part)] = entry
+        if self._beating is None or self._beating.done():
+            self._beating = asyncio.create_task(self._beat())
         log.info("recording %s started (session %s, part %s)", recording.id, session_id, part)
         return entry
 
@@ -156,20 +189,27 @@ class Recorder:
                 return
 
     async def _follow(self, entry: _Part, media: RecordableMedia | None, people: set[str]) -> None:
-        """Tap exactly the published tracks of ``people``; untap everyone else's."""
+        """Tap exactly the published tracks of ``people``; untap everyone else's.
+
+        Taps are set again on every call (cheap, and a publisher who renegotiated has new track objects).
+        """
         wanted: dict[tuple[str, str], PublishedTrack] = {}
         if media is not None:
             for person in people:
-                for track in media.published(person):
+                try:
+                    published = media.published(person)
+                except NotFound:
+                    continue  # admitted, but no media connection yet: the next sync picks it up
+                for track in published:
                     wanted[(track.publisher_id, track.source)] = track
         for key in entry.tapped - wanted.keys():
             if media is not None:
                 media.set_recorder(key[0], key[1], None)
             entry.tapped.discard(key)
+        if media is None:
+            return
         for key, track in wanted.items():
-            if key in entry.tapped:
-                continue
-            if track.kind == "video" and media is not None and media.video_codec.upper() != "VP8":
+            if track.kind == "video" and media.video_codec.upper() != "VP8":
                 note = f"{track.source} of {track.publisher_id} not recorded: only VP8 video is recorded"
                 if note not in entry.notes:
                     entry.notes.append(note)
@@ -178,7 +218,6 @@ class Recorder:
             if track_id is None:
                 track_id = await self._new_track(entry, track)
                 entry.tracks[key] = track_id
-            assert media is not None
             media.set_recorder(key[0], key[1], self._sink(entry.writer, track_id))
             entry.tapped.add(key)
 

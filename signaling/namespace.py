@@ -475,6 +475,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 f"your role may not send {', '.join(sorted(c.value for c in missing))}", code="not_allowed"
             )
         answer = await live.media.publish_offer(conn.participant_id, msg.sdp, msg.sources)
+        await self._sync_recording(live, tracks_changed=True)
         return {"ok": True, "sdp": answer}
 
     async def _subscribe_answer(
@@ -662,8 +663,9 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                     data=dict(event.data),
                 )
 
-    async def _sync_recording(self, live: LiveRoom) -> None:
-        """Make the recorder follow the room's recording plan (only when the plan changed)."""
+    async def _sync_recording(self, live: LiveRoom, *, tracks_changed: bool = False) -> None:
+        """Make the recorder follow the room's recording plan: when the plan changed, or when someone's
+        published tracks did (a first publish, a screen share) while anything is being recorded."""
         if self.recording is None:
             return
         session_id = live.room.session_id
@@ -671,7 +673,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self._close_recording(session_id)
             return
         plan = live.room.recording_plan()
-        if plan == self._recording_plans.get(session_id, {}):
+        if plan == self._recording_plans.get(session_id, {}) and not (tracks_changed and plan):
             return
         self._recording_plans[session_id] = plan
         await self.recording.sync(session_id, plan, live.room.recording_labels())

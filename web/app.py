@@ -19,6 +19,7 @@ from cluster import topology
 from cluster.handover import NODE_HEADER, ROOM_NODE_HEADER, SOCKETIO_PATH, HandOver
 from cluster.routing import NodeLoad
 from cluster.topology import Topology
+from recordings.recorder import RecordableMedia, Recorder, RecorderConfig
 from recordings.service import STALE_SECONDS, local_node, purge_expired, recover_interrupted
 from signaling.hub import Hub
 from signaling.messages import MAX_MESSAGE_BYTES
@@ -214,7 +215,24 @@ def create_app(
     async def owns(room: str) -> bool:
         return (await topo.router.claim(room)).id == topo.node.id
 
-    namespace = RoomNamespace(services, Hub(settings.reconnect_grace_seconds), owns=owns)
+    hub = Hub(settings.reconnect_grace_seconds)
+
+    def media_for(session_id: str) -> RecordableMedia | None:
+        live = hub.rooms.get(session_id)
+        return live.media if live is not None else None
+
+    recorder = Recorder(
+        services.db,
+        services.clock,
+        RecorderConfig(
+            media_root=settings.effective_media_dir,
+            node=local_node(),
+            segment_seconds=settings.recording_segment_seconds,
+            retention_days=settings.recording_retention_days,
+        ),
+        media_for,
+    )
+    namespace = RoomNamespace(services, hub, owns=owns, recording=recorder)
     sio.register_namespace(namespace)
     sio.attach(app, socketio_path="socket.io")
     app[SIGNALING] = namespace
@@ -247,6 +265,7 @@ def create_app(
         # Before aiohttp closes the websockets and cancels their handlers: tell every client, and let the
         # handlers still running finish their database work.
         await namespace.shutdown()
+        await recorder.shutdown()
 
     async def node_headers(request: web.Request, response: web.StreamResponse) -> None:
         # Which node answered, and for a room's connection which node owns the room (also on websockets,

@@ -151,7 +151,8 @@ async def test_recording_commands_out_of_order(
         assert not reply["ok"], reply
         return str(reply["error"]["code"])
 
-    assert await code(mediator, "propose_recording", {}) == "recording_unavailable"  # no recorder here
+    client.app[SIGNALING].recording = None  # a server without a recorder
+    assert await code(mediator, "propose_recording", {}) == "recording_unavailable"
     client.app[SIGNALING].recording = MemoryRecording()
     assert await code(worker, "propose_recording", {}) == "not_host"
     assert await code(worker, "answer_recording", {"consent": True}) == "no_recording_proposal"

@@ -1,0 +1,132 @@
+"""A real session recorded end to end: aiortc participants through the real server, consent in the room,
+the recorder tapping the forwarded packets, sealed segments that decode, caucus parts recorded apart."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from recordings.service import RecordingStatus, recording_directory, verify
+from recordings.tables import Recording
+from tests.recordings.media import decode_all
+from tests.signaling.test_room_media import MediaPeer, loopback_only, settings  # noqa: F401 - fixtures
+from tests.signaling.test_room_protocol import Peer, admitted, close_all
+from web.services import Services
+
+pytestmark = pytest.mark.timeout(90)
+
+
+async def recordings_of(services: Services, session_id: str) -> list[Recording]:
+    async with services.db.read() as session:
+        rows = await session.scalars(
+            select(Recording).where(Recording.session_id == session_id).order_by(Recording.started_at)
+        )
+        return list(rows)
+
+
+async def consent_all(peers: dict[str, Peer], part: str, *names: str) -> None:
+    assert (await peers["mediator"].call("propose_recording", {"part": part}))["ok"]
+    for name in names:
+        reply = await peers[name].call("answer_recording", {"consent": True})
+        assert reply["ok"], reply
+
+
+async def test_a_consented_session_is_recorded_and_every_track_decodes(
+    scene: dict[str, Any], services: Services
+) -> None:
+    loop = asyncio.get_running_loop()
+    peers = await admitted(scene, "worker", "employer")
+    ids, sid = scene["ids"], scene["session_id"]
+    media = {name: MediaPeer(peer) for name, peer in peers.items()}
+    try:
+        for peer in media.values():
+            await peer.publish()
+        worker = media["worker"]
+        await worker.until(
+            lambda: worker.frames[ids["mediator"]] >= 5 and worker.frames[ids["employer"]] >= 5
+        )
+
+        assert (await peers["mediator"].call("propose_recording", {"part": "main"}))["ok"]
+        assert (await peers["worker"].call("answer_recording", {"consent": True}))["ok"]
+        assert await recordings_of(services, sid) == []  # not before everyone present agreed
+        assert (await peers["employer"].call("answer_recording", {"consent": True}))["ok"]
+        started = loop.time()
+        [recording] = await recordings_of(services, sid)
+        assert recording.status == RecordingStatus.RECORDING
+
+        seen = worker.frames[ids["mediator"]]
+        await worker.until(lambda: worker.frames[ids["mediator"]] >= seen + 120, seconds=30)  # ≈4 s
+        assert (await peers["mediator"].call("stop_recording", {"part": "main"}))["ok"]
+        wall_ms = (loop.time() - started) * 1000
+    finally:
+        for peer in media.values():
+            await peer.close()
+        await close_all(peers)
+
+    [recording] = await recordings_of(services, sid)
+    assert recording.status == RecordingStatus.COMPLETE
+    manifest = recording.manifest
+    assert manifest is not None
+    directory = recording_directory(services.settings.effective_media_dir, recording)
+    by_person: dict[str, dict[str, dict[str, Any]]] = {}
+    for track in manifest["tracks"]:
+        by_person.setdefault(track["participant_id"], {})[track["kind"]] = track
+        assert track["segments"], track
+        for segment in track["segments"]:
+            frames, _, _ = decode_all(str(directory / segment["file"]))
+            assert frames == segment["frames"] > 0
+    assert set(by_person) == {ids["mediator"], ids["worker"], ids["employer"]}
+    # The recorded media span as long as the recording ran, within 2 % (plus the scheduling jitter of a loaded
+    # 2-core test machine: a track's timeline is anchored at its first packet's arrival).
+    span = max(t["start_ms"] + t["duration_ms"] for t in manifest["tracks"]) - min(
+        t["start_ms"] for t in manifest["tracks"]
+    )
+    assert span == pytest.approx(wall_ms, rel=0.02, abs=150)
+    for person, tracks in by_person.items():
+        assert set(tracks) == {"audio", "video"}, person
+        audio, video = tracks["audio"], tracks["video"]
+        assert audio["duration_ms"] == pytest.approx(wall_ms, rel=0.02, abs=150)
+        # Video can only start at a keyframe: the one the recorder asks for when it taps the track.
+        assert -100 < video["start_ms"] - audio["start_ms"] < 400, (
+            person,
+            audio["start_ms"],
+            video["start_ms"],
+        )
+        # One timeline: a person's audio and video end together (within 100 ms).
+        audio_end = audio["start_ms"] + audio["duration_ms"]
+        video_end = video["start_ms"] + video["duration_ms"]
+        assert abs(audio_end - video_end) < 100, (person, audio_end, video_end)
+    assert await asyncio.to_thread(verify, recording, services.settings.effective_media_dir) == []
+
+
+async def test_a_caucus_is_recorded_as_its_own_part(scene: dict[str, Any], services: Services) -> None:
+    peers = await admitted(scene, "worker", "employer")
+    ids, sid = scene["ids"], scene["session_id"]
+    media = {name: MediaPeer(peer) for name, peer in peers.items()}
+    mediator = peers["mediator"]
+    try:
+        for peer in media.values():
+            await peer.publish()
+        worker = media["worker"]
+        await worker.until(lambda: worker.frames[ids["mediator"]] >= 5)
+        assert (await mediator.call("open_subroom", {"subroom": "c1", "label": "与申请人"}))["ok"]
+        for pid in (ids["worker"], ids["mediator"]):
+            assert (await mediator.call("move", {"participant_id": pid, "subroom": "c1"}))["ok"]
+        await consent_all(peers, "c1", "worker")
+        [caucus] = await recordings_of(services, sid)
+        assert (caucus.part, caucus.label) == ("c1", "与申请人")
+        seen = worker.frames[ids["mediator"]]
+        await worker.until(lambda: worker.frames[ids["mediator"]] >= seen + 45, seconds=30)
+        assert (await mediator.call("close_subrooms"))["ok"]  # closing the sub-rooms ends their recording
+    finally:
+        for peer in media.values():
+            await peer.close()
+        await close_all(peers)
+    [caucus] = await recordings_of(services, sid)
+    assert caucus.status == RecordingStatus.COMPLETE
+    assert caucus.manifest is not None
+    recorded = {t["participant_id"] for t in caucus.manifest["tracks"] if t["segments"]}
+    assert recorded == {ids["worker"], ids["mediator"]}  # never the employer, who stayed in the main room
