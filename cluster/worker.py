@@ -35,7 +35,8 @@ async def run_worker(
     public = socket.socket(fileno=listen_fd)
     public.setblocking(False)
     topo = build_topology(settings, index=index, count=count, run_dir=run_dir)
-    app = create_app(settings, migrate=False, topo=topo)  # the supervisor migrated
+    # The supervisor migrated and recovered the recordings cut off by the last stop.
+    app = create_app(settings, migrate=False, topo=topo, recover_recordings=False)
     runner, _ = await serving.start(
         app, public=public, internal=topo.internal, tls=serving.ssl_context(settings)
     )

@@ -61,6 +61,7 @@ async def _serve_workers(settings: Settings, host: str, port: int, workers: int)
         await upgrade(db)
     finally:
         await db.dispose()
+    await _recover_recordings(settings)
     try:
         listener = bind(host, port)
     except OSError as exc:
@@ -72,6 +73,18 @@ async def _serve_workers(settings: Settings, host: str, port: int, workers: int)
     await supervisor.run()
     print("shutting down", flush=True)
     return 0
+
+
+async def _recover_recordings(settings: Settings) -> None:
+    """Before the workers start: recordings still marked as running on this machine were cut off."""
+    from web.app import recover_recordings_on_start
+    from web.services import Services
+
+    services = Services.build(settings, SystemClock())
+    try:
+        await recover_recordings_on_start(services)
+    finally:
+        await services.db.dispose()
 
 
 def _serving(settings: Settings, host: str, port: int, tls: bool, how: str) -> None:

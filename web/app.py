@@ -37,7 +37,7 @@ from web.errors import error_middleware
 from web.openapi import build_openapi
 from web.services import SERVICES, Services
 
-__all__ = ["create_app", "sweep_once"]
+__all__ = ["create_app", "recover_recordings_on_start", "sweep_once"]
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,24 @@ async def _heartbeat(topo: Topology, namespace: RoomNamespace, interval: float) 
         await _beat(topo, namespace)
 
 
+async def recover_recordings_on_start(services: Services) -> list[str]:
+    """Before a machine's server serves: recordings it was writing when it stopped are all cut off."""
+    settings = services.settings
+    recovered = await recover_interrupted(
+        services.db,
+        media_root=settings.effective_media_dir,
+        node=local_node(),
+        clock=services.clock,
+        retention_days=settings.recording_retention_days,
+        stale_seconds=0,
+    )
+    if recovered:
+        log.warning(
+            "recovered %d recording(s) cut off by the last stop: %s", len(recovered), ", ".join(recovered)
+        )
+    return recovered
+
+
 async def _recordings_sweeper(services: Services) -> None:
     """Seal recordings whose writer died (a crashed worker, or the previous run of this server), and delete
     those past their retention period."""
@@ -151,10 +169,13 @@ def create_app(
     migrate: bool = True,
     background: bool = True,
     topo: Topology | None = None,
+    recover_recordings: bool = True,
 ) -> web.Application:
     """The whole service. ``migrate`` brings an empty or old database to the current schema on start;
     ``background`` runs the deadline sweeper (once across nodes) and the room sweeper; ``topo`` is this
-    node's place among several (default: alone)."""
+    node's place among several (default: alone). ``recover_recordings``: this process is the machine's only
+    server process (not one of several workers), so every recording of the machine still marked as running
+    was cut off and is recovered before serving."""
     settings = settings.with_secret()
     services = Services.build(settings, clock or SystemClock(), db)
     topo = topo or topology.single()
@@ -241,6 +262,8 @@ def create_app(
         services.settings.effective_media_dir.mkdir(parents=True, exist_ok=True)
         if migrate:
             await upgrade(services.db)
+        if background and recover_recordings:
+            await recover_recordings_on_start(services)
         await _beat(topo, namespace)  # registers this node before it serves a request
         tasks = [asyncio.create_task(_heartbeat(topo, namespace, settings.room_lease_seconds / 3))]
         if background:
