@@ -7,14 +7,10 @@ directly (README, "Deployment"). The server runs as a real subprocess with a cer
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import ipaddress
-import json
-import os
 import re
 import ssl
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +23,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.processes import clean_env, demo, serving
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -73,39 +71,11 @@ class TlsServer:
 @pytest.fixture
 async def tls_server(tmp_path: Path) -> AsyncIterator[TlsServer]:
     cert, key = make_certificate(tmp_path)
-    env = {name: value for name, value in os.environ.items() if not name.startswith("TIAOJIE_")}
-    env.update(
-        TIAOJIE_DATA_DIR=str(tmp_path / "var"),
-        TIAOJIE_TLS_CERT=str(cert),
-        TIAOJIE_TLS_KEY=str(key),
-        TIAOJIE_LOG_LEVEL="WARNING",
-    )
-    demo = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tiaojie", "demo", "--json", env=env, stdout=asyncio.subprocess.PIPE
-    )
-    demo_out, _ = await asyncio.wait_for(demo.communicate(), 40)
-    assert demo.returncode == 0
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tiaojie",
-        "serve",
-        "--port",
-        "0",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
-        found = re.search(r"serving on (https://127\.0\.0\.1:\d+)/", line)
-        assert found, line
-        yield TlsServer(found.group(1), ssl.create_default_context(cafile=str(cert)), json.loads(demo_out))
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            await asyncio.wait_for(process.wait(), 20)
+    env = clean_env(tmp_path / "var", TLS_CERT=str(cert), TLS_KEY=str(key))
+    info = await demo(env)
+    async with serving(env) as served:
+        assert served.base.startswith("https://127.0.0.1:"), served.line
+        yield TlsServer(served.base, ssl.create_default_context(cafile=str(cert)), info)
 
 
 async def test_https_pages_and_secure_cookies(tls_server: TlsServer) -> None:

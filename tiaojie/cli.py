@@ -77,12 +77,12 @@ async def _serve_workers(settings: Settings, host: str, port: int, workers: int)
 
 async def _recover_recordings(settings: Settings) -> None:
     """Before the workers start: recordings still marked as running on this machine were cut off."""
-    from web.app import recover_recordings_on_start
+    from web.app import recover_stale_recordings
     from web.services import Services
 
     services = Services.build(settings, SystemClock())
     try:
-        await recover_recordings_on_start(services)
+        await recover_stale_recordings(services, stale_seconds=0)
     finally:
         await services.db.dispose()
 

@@ -37,7 +37,7 @@ from web.errors import error_middleware
 from web.openapi import build_openapi
 from web.services import SERVICES, Services
 
-__all__ = ["create_app", "recover_recordings_on_start", "sweep_once"]
+__all__ = ["create_app", "recover_stale_recordings", "sweep_once"]
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,9 @@ async def _heartbeat(topo: Topology, namespace: RoomNamespace, interval: float) 
         await _beat(topo, namespace)
 
 
-async def recover_recordings_on_start(services: Services) -> list[str]:
-    """Before a machine's server serves: recordings it was writing when it stopped are all cut off."""
+async def recover_stale_recordings(services: Services, *, stale_seconds: float = STALE_SECONDS) -> list[str]:
+    """Seal as interrupted this machine's recordings whose writer stopped (heartbeat older than
+    ``stale_seconds``; 0 before a machine's server serves, when every running recording was cut off)."""
     settings = services.settings
     recovered = await recover_interrupted(
         services.db,
@@ -114,30 +115,19 @@ async def recover_recordings_on_start(services: Services) -> list[str]:
         node=local_node(),
         clock=services.clock,
         retention_days=settings.recording_retention_days,
-        stale_seconds=0,
+        stale_seconds=stale_seconds,
     )
     if recovered:
-        log.warning(
-            "recovered %d recording(s) cut off by the last stop: %s", len(recovered), ", ".join(recovered)
-        )
+        log.warning("recovered %d interrupted recording(s): %s", len(recovered), ", ".join(recovered))
     return recovered
 
 
 async def _recordings_sweeper(services: Services) -> None:
-    """Seal recordings whose writer died (a crashed worker, or the previous run of this server), and delete
-    those past their retention period."""
+    """Seal recordings whose writer died (a crashed worker), and delete those past their retention period."""
     settings = services.settings
     while True:
         try:
-            recovered = await recover_interrupted(
-                services.db,
-                media_root=settings.effective_media_dir,
-                node=local_node(),
-                clock=services.clock,
-                retention_days=settings.recording_retention_days,
-            )
-            if recovered:
-                log.warning("recovered %d interrupted recording(s): %s", len(recovered), ", ".join(recovered))
+            await recover_stale_recordings(services)
             purged = await purge_expired(
                 services.db, media_root=settings.effective_media_dir, node=local_node(), clock=services.clock
             )
@@ -263,7 +253,7 @@ def create_app(
         if migrate:
             await upgrade(services.db)
         if background and recover_recordings:
-            await recover_recordings_on_start(services)
+            await recover_stale_recordings(services, stale_seconds=0)
         await _beat(topo, namespace)  # registers this node before it serves a request
         tasks = [asyncio.create_task(_heartbeat(topo, namespace, settings.room_lease_seconds / 3))]
         if background:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import aiohttp
 import pytest
 
 from cluster.handover import NODE_HEADER
+from tests import processes
 from tests.cluster.peers import RoomPeer
 from tests.factories import case_payload
 
@@ -25,56 +24,28 @@ WORKERS = {"worker-0", "worker-1"}
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIAOJIE_")}
-    env.update(TIAOJIE_DATA_DIR=str(data_dir), TIAOJIE_LOG_LEVEL="INFO")
-    return env
+    return processes.clean_env(data_dir, LOG_LEVEL="INFO")
 
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tiaojie",
-        "demo",
-        "--json",
-        env=_env(tmp_path / "var"),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out, _ = await process.communicate()
-    assert process.returncode == 0
-    info: dict[str, Any] = json.loads(out)
-    return info
+    return await processes.demo(_env(tmp_path / "var"))
 
 
 @pytest.fixture
 async def server(tmp_path: Path, demo: dict[str, Any]) -> AsyncIterator[tuple[str, int]]:
     """The base URL and the supervisor's PID; stopped by that PID at the end."""
-    with (tmp_path / "server.log").open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tiaojie",
-            "serve",
-            "--port",
-            "0",
-            "--workers",
-            "2",
-            env=_env(tmp_path / "var"),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=log,
-        )
-    try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
-        assert " serving on http://127.0.0.1:" in line, (line, (tmp_path / "server.log").read_text())
-        assert "2 workers" in line
-        yield line.split(" serving on ")[1].split()[0].rstrip("/"), process.pid
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 40) == 0, (tmp_path / "server.log").read_text()[-3000:]
-        assert b"shutting down" in await process.stdout.read()  # type: ignore[union-attr]
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        async with processes.serving(_env(tmp_path / "var"), "--workers", "2", stderr=log) as served:
+            assert served.base.startswith("http://127.0.0.1:"), (served.line, log_path.read_text())
+            assert "2 workers" in served.line
+            yield served.base, served.process.pid
+            process = served.process
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), 40) == 0, log_path.read_text()[-3000:]
+            assert b"shutting down" in await process.stdout.read()  # type: ignore[union-attr]
 
 
 async def _fresh(method: str, url: str, **kwargs: Any) -> tuple[int, str, Any]:

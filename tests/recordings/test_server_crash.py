@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import re
 import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +11,7 @@ from sqlalchemy import select
 from recordings.service import RecordingStatus, recording_directory, verify
 from recordings.tables import Recording
 from store.database import Database
+from tests.processes import clean_env, demo, serving
 from tests.recordings.media import decode_all
 from tests.signaling.test_room_media import MediaPeer, loopback_only  # noqa: F401 - fixture
 from tests.signaling.test_room_protocol import Peer
@@ -26,57 +20,16 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def environment(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIAOJIE_")}
-    env.update(
-        TIAOJIE_DATA_DIR=str(data_dir),
-        TIAOJIE_ANNOUNCED_ADDRESSES="127.0.0.1",
-        TIAOJIE_LOG_LEVEL="WARNING",
-        TIAOJIE_RECORDING_SEGMENT_SECONDS="10",
-    )
-    return env
-
-
-@asynccontextmanager
-async def server(data_dir: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tiaojie",
-        "serve",
-        "--port",
-        "0",
-        env=environment(data_dir),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 40)).decode()
-        found = re.search(r"serving on (http://127\.0\.0\.1:\d+)/", line)
-        assert found, line
-        yield process, found.group(1)
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            await asyncio.wait_for(process.wait(), 20)
+    return clean_env(data_dir, ANNOUNCED_ADDRESSES="127.0.0.1", RECORDING_SEGMENT_SECONDS="10")
 
 
 async def test_a_server_killed_while_recording_recovers_the_recording(tmp_path: Path) -> None:
     data_dir = tmp_path / "var"
-    demo = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tiaojie",
-        "demo",
-        "--json",
-        env=environment(data_dir),
-        stdout=asyncio.subprocess.PIPE,
-    )
-    out, _ = await asyncio.wait_for(demo.communicate(), 60)
-    links: dict[str, str] = json.loads(out)["session"]["links"]
+    links: dict[str, str] = (await demo(environment(data_dir)))["session"]["links"]
     tokens = {name: url.split("#", 1)[1] for name, url in links.items()}
 
-    async with server(data_dir) as (process, base):
+    async with serving(environment(data_dir)) as served:
+        process, base = served.process, served.base
         peers: dict[str, Peer] = {}
         ids: dict[str, str] = {}
         for name in ("mediator", "worker", "employer"):
@@ -112,7 +65,10 @@ async def test_a_server_killed_while_recording_recovers_the_recording(tmp_path: 
         async with db.read() as session:
             [cut] = (await session.scalars(select(Recording))).all()
         assert cut.status == RecordingStatus.RECORDING  # as the killed server left it
-        async with server(data_dir), db.read() as session:  # the next start recovers before it serves
+        async with (
+            serving(environment(data_dir)),
+            db.read() as session,
+        ):  # the next start recovers before it serves
             recording = await session.get(Recording, cut.id)
         assert recording is not None
         assert recording.status == RecordingStatus.INTERRUPTED
