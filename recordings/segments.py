@@ -131,7 +131,6 @@ class TrackFile:
         self._index = -1
         self._start = 0
         self._last = -1
-        self._gap = 0
         self._frames = 0
 
     def path(self, index: int) -> Path:
@@ -168,7 +167,6 @@ class TrackFile:
         self._container, self._stream = container, stream
         self._start = pts_ms
         self._last = pts_ms - 1
-        self._gap = 0
         self._frames = 0
         self.write(pts_ms, data, keyframe=True)
         return closed
@@ -184,16 +182,21 @@ class TrackFile:
         packet.time_base = _MS
         packet.is_keyframe = keyframe
         self._container.mux(packet)
-        if self._frames:
-            self._gap = pts - self._last
         self._last = pts
         self._frames += 1
+
+    def _frame_ms(self) -> int:
+        """How long the last frame lasts: the segment's average frame interval (one late frame after a
+        stall must not stretch the segment)."""
+        if self._frames < 2:
+            return 0
+        return (self._last - self._start) // (self._frames - 1)
 
     def close(self, end_ms: int | None = None) -> SegmentInfo | None:
         """Finish the open segment, if any, and describe it.
 
         Its duration runs to ``end_ms`` (where the next segment starts) or else to the end of its last frame,
-        taken to last as long as the gap before it.
+        taken to last as long as the segment's average frame interval.
         """
         if self._container is None:
             return None
@@ -204,7 +207,7 @@ class TrackFile:
             index=self._index,
             file=path.relative_to(self.directory).as_posix(),
             start_ms=self._start,
-            duration_ms=(end_ms if end_ms is not None else self._last + self._gap) - self._start,
+            duration_ms=(end_ms if end_ms is not None else self._last + self._frame_ms()) - self._start,
             frames=self._frames,
             bytes=path.stat().st_size,
             sha256=file_sha256(path),

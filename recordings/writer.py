@@ -7,9 +7,10 @@ the muxing to a single writer thread, so that a slow disk never stalls the media
 thread is bounded (:data:`MAX_BACKLOG_BYTES`): beyond it frames are dropped, counted and the track waits for
 a keyframe, so memory stays flat whatever the disk does.
 
-Timeline: a track's first packet is placed at its arrival time after the recording started, and later
-packets by their RTP timestamps from there (extended past wrap-around), so all tracks of a recording share
-one clock and audio stays with video.
+Timeline: each track's RTP clock is tied to the recording's clock by arrival times (the earliest arrival
+relative to the RTP clock over the track's first second), and frames are placed by their RTP timestamps
+from there (extended past wrap-around), so all tracks of a recording share one clock and audio stays with
+video even when the first packets came late.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = ["MAX_BACKLOG_BYTES", "RecordingWriter", "TrackStats"]
 log = logging.getLogger(__name__)
 
 MAX_BACKLOG_BYTES = 8 << 20
+ANCHOR_MS = 1000
 _CLOCK_RATES = {TrackKind.AUDIO: 48_000, TrackKind.VIDEO: 90_000}
 
 
@@ -51,6 +53,8 @@ class _Track:
     file: TrackFile
     stats: TrackStats = field(default_factory=TrackStats)
     origin: tuple[int, int] | None = None  # (extended RTP timestamp, its time on the timeline in ms)
+    # Until the origin is fixed: the first frames with their arrival times (see _place).
+    anchoring: list[tuple[EncodedFrame, int]] = field(default_factory=list)
     segments: list[SegmentInfo] = field(default_factory=list)  # only touched on the writer thread
     failed: BaseException | None = None  # likewise
 
@@ -125,8 +129,32 @@ class RecordingWriter:
         self._request_keyframe(track.id)
 
     def _place(self, track: _Track, frame: EncodedFrame) -> None:
+        """Put a frame on the recording's timeline and hand it on.
+
+        A track's RTP clock is tied to the timeline by arrival times: over its first :data:`ANCHOR_MS`, the
+        earliest arrival relative to the RTP clock wins (a first packet that came late, or a sender that was
+        catching up, would otherwise shift the whole track later). Those first frames wait until then.
+        """
         if track.origin is None:
-            track.origin = (frame.timestamp, self.elapsed_ms)
+            track.anchoring.append((frame, self.elapsed_ms))
+            first_arrival = track.anchoring[0][1]
+            if self.elapsed_ms - first_arrival < ANCHOR_MS:
+                return
+            self._fix_origin(track)
+            waiting, track.anchoring = track.anchoring, []
+            for early, _ in waiting:
+                self._emit(track, early)
+            return
+        self._emit(track, frame)
+
+    def _fix_origin(self, track: _Track) -> None:
+        rate = _CLOCK_RATES[track.kind]
+        first_ts = track.anchoring[0][0].timestamp
+        origin_ms = min(arrival - (f.timestamp - first_ts) * 1000 // rate for f, arrival in track.anchoring)
+        track.origin = (first_ts, max(origin_ms, 0))
+
+    def _emit(self, track: _Track, frame: EncodedFrame) -> None:
+        assert track.origin is not None
         first_ts, first_ms = track.origin
         pts = first_ms + (frame.timestamp - first_ts) * 1000 // _CLOCK_RATES[track.kind]
         if self.backlog_bytes + len(frame.data) > MAX_BACKLOG_BYTES:
@@ -178,6 +206,12 @@ class RecordingWriter:
     async def close(self) -> dict[str, list[SegmentInfo]]:
         """Finish every track's last segment and return the segments of every track, by track id."""
         if not self._closed:
+            for track in self._tracks.values():  # tracks shorter than the anchoring window
+                if track.origin is None and track.anchoring:
+                    self._fix_origin(track)
+                    waiting, track.anchoring = track.anchoring, []
+                    for early, _ in waiting:
+                        self._emit(track, early)
             self._closed = True
             await asyncio.wrap_future(self._executor.submit(self._close_all))
             self._executor.shutdown(wait=True)

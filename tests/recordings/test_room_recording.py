@@ -59,8 +59,8 @@ async def test_a_consented_session_is_recorded_and_every_track_decodes(
 
         seen = worker.frames[ids["mediator"]]
         await worker.until(lambda: worker.frames[ids["mediator"]] >= seen + 120, seconds=30)  # ≈4 s
+        wall_ms = (loop.time() - started) * 1000  # until the stop is sent (its answer waits for the sealing)
         assert (await peers["mediator"].call("stop_recording", {"part": "main"}))["ok"]
-        wall_ms = (loop.time() - started) * 1000
     finally:
         for peer in media.values():
             await peer.close()
@@ -84,7 +84,10 @@ async def test_a_consented_session_is_recorded_and_every_track_decodes(
     span = max(t["start_ms"] + t["duration_ms"] for t in manifest["tracks"]) - min(
         t["start_ms"] for t in manifest["tracks"]
     )
-    assert span == pytest.approx(wall_ms, rel=0.02, abs=150)
+    assert span == pytest.approx(wall_ms, rel=0.02, abs=150), [
+        (t["kind"], t["start_ms"], t["start_ms"] + t["duration_ms"], [s["frames"] for s in t["segments"]])
+        for t in manifest["tracks"]
+    ]
     for person, tracks in by_person.items():
         assert set(tracks) == {"audio", "video"}, person
         audio, video = tracks["audio"], tracks["video"]
