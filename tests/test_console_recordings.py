@@ -313,6 +313,7 @@ async def test_render_with_progress_then_play_with_range_and_download(
     assert 'class="rec-progress" hidden' in block
     assert 'class="rec-player">' in block
     assert f'<video controls preload="none" playsinline src="{base}/playback"' in block
+    assert f'<span class="muted">{format_size(row.render_bytes)}</span>' in block
     html = (await case_page(client, case_id))[1]
     assert " style=" not in html  # the strict Content-Security-Policy: no inline style or script
     assert not re.search(r"<script(?![^>]*\ssrc=)", html)

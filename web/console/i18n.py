@@ -283,6 +283,9 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "录制尚未结束，暂不能进行此操作。", "The recording has not ended yet; this cannot be done now."
         ),
         "error.render_not_ready": _m("回放文件尚未生成。", "The playback file is not ready yet."),
+        "event.schedule_session": _m("安排视频调解", "Video session scheduled"),
+        "event.cancel_session": _m("取消视频调解", "Video session cancelled"),
+        "event.transcript_locked": _m("调解笔录经确认锁定", "Transcript confirmed and locked"),
         "event.recording_started": _m("开始录音录像", "Recording started"),
         "event.recording_sealed": _m("录音录像结束并封存", "Recording ended and sealed"),
         "event.recording_verified": _m("校验录音录像", "Recording verified"),
