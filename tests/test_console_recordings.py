@@ -173,6 +173,12 @@ async def test_statuses_notes_and_english(
             .values(status=RecordingStatus.DELETED, deleted_at=clock.now() + timedelta(days=200))
         )
     live, _ = await begin(services.db, scene, clock)  # a third part, still being recorded
+    async with services.db.session() as session:  # and the first's playback rendering failed
+        await session.execute(
+            update(Recording)
+            .where(Recording.id == first)
+            .values(render_status="failed", render_error="the rendering process exited with 1")
+        )
     await as_user(client, "mediator1")
     _, html = await case_page(client, scene["case_id"])
     interrupted = recording_block(html, first)
@@ -181,6 +187,8 @@ async def test_statuses_notes_and_english(
     assert "与申请人背对背" in interrupted
     assert "背对背</span>" in interrupted
     assert "/verify" in interrupted  # what was recovered can be checked and played
+    assert "回放文件生成失败：the rendering process exited with 1" in interrupted
+    assert "重新生成回放文件" in interrupted
     deleted = recording_block(html, second)
     assert "已删除" in deleted
     assert "文件已删除" in deleted
@@ -194,6 +202,9 @@ async def test_statuses_notes_and_english(
     # The recording's own entries in the case's audit trail, with its states.
     assert "开始录音录像" in html
     assert "正在录制 → 已完成" in html
+    response = await post_action(client, scene["case_id"], f"recordings/{first}/render")
+    assert response.status == 303  # a failed rendering is tried again
+    assert (await sealed_row(services, first)).render_status == "queued"
     # A deleted recording's files are gone: nothing to fetch.
     response = await post_action(client, scene["case_id"], f"recordings/{second}/verify")
     assert response.status == 404
@@ -208,7 +219,7 @@ async def test_statuses_notes_and_english(
     assert "Caucus" in recording_block(html, first)
     assert "Deleted" in recording_block(html, second)
     assert "Recording" in recording_block(html, live)
-    assert "Make the playback file" in recording_block(html, first)
+    assert "Waiting to make the playback file" in recording_block(html, first)
 
 
 # --- verification --------------------------------------------------------------------------------------
@@ -350,8 +361,9 @@ async def test_render_with_progress_then_play_with_range_and_download(
         await as_user(client, username)
         assert (await client.get(f"{base}/playback")).status == status
         assert (await client.get(f"{base}/tracks/{track['id']}?index=0")).status == status
-        refused = await post_action(client, case_id, f"recordings/{recording_id}/render", csrf=None)
-        assert refused.status == 403
+        csrf = csrf_of(await (await client.get("/console/")).text())
+        refused = await post_action(client, case_id, f"recordings/{recording_id}/render", csrf=csrf)
+        assert refused.status == status
     logout_locally(client)
     response = await client.get(f"{base}/playback", allow_redirects=False)
     assert response.status == 303
