@@ -5,10 +5,13 @@ others' video; a party shares a screen; the mediator opens a private sub-room wi
 the respondent's page loses the applicant's and the mediator's media (and the server forwards none) and
 shows the waiting state, and chat in the sub-room does not reach it; everyone is brought back and media
 flows again; the mediator proposes recording, both parties consent in their dialog and everyone sees the
-indicator (the in-memory recorder is told to record all three); the mediator keeps a transcript (an entry
-typed in, a chat message pulled in), puts it to review, a party disputes it with a comment, the corrected
-version is confirmed by both parties and shows locked with its hash; the mediator mutes, locks, removes
-someone with a reason, and ends the session for all.
+indicator; the app's real recorder records a few seconds of the three browsers and, once the mediator stops
+it, the recording is complete and every browser's camera (VP8) and microphone (Opus) decode end to end; the
+mediator keeps a transcript (an entry typed in, a chat message pulled in), puts it to review, a party
+disputes it with a comment, the corrected version is confirmed by both parties and shows locked with its
+hash; the mediator mutes, locks, removes someone with a reason, and ends the session for all. Last, in the
+console, the mediator verifies the recording, has its playback file made (the progress bar follows the
+render worker) and plays it in the page.
 Screenshots of the key screens are written as test artifacts. How the browser tests run:
 ``tests/browser/harness.py``.
 """
@@ -31,9 +34,15 @@ from tests.browser.harness import (
     require_browser,
     shoot,
 )
-from tests.signaling.recorders import MemoryRecording
+from tests.browser.recorded import (
+    console_recording,
+    decode_recording,
+    frames_grow,
+    until_recordings,
+)
 from tests.signaling.test_room_protocol import scene  # noqa: F401
 from web.app import SIGNALING
+from web.services import SERVICES
 
 pytestmark = pytest.mark.browser
 
@@ -75,8 +84,9 @@ async def test_mediator_admits_two_parties_and_runs_a_caucus(
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     logs: list[str] = []
-    recorder = MemoryRecording()
-    client.app[SIGNALING].recording = recorder
+    recorder = client.app[SIGNALING].recording  # the app's own Recorder, writing real files
+    services = client.app[SERVICES]
+    media_root = services.settings.effective_media_dir
     async with api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -217,9 +227,41 @@ async def test_mediator_admits_two_parties_and_runs_a_caucus(
                 await expect(page.locator("#recording")).to_be_visible(timeout=10_000)
                 await expect(page.locator("#recording")).to_have_text("● 正在录音录像")
             await expect(main_part).to_have_attribute("data-state", "recording")
-            assert recorder.plan(scene["session_id"]) == {"main": frozenset(everyone.values())}
-            await shoot(host, "recording-mediator", phone=False)
+            [recording] = await until_recordings(services, scene["session_id"], "recording")
+            assert recorder.active(scene["session_id"]) == {"main": recording.id}
+            await shoot(applicant, "recording-indicator")
+            await shoot(host, "recording-mediator")
             timings["consent round"] = time.monotonic() - consent_started
+
+            # A few seconds of the three browsers' media, then the mediator stops: a complete recording in
+            # which every browser's camera and microphone decode end to end.
+            recorded_from = time.monotonic()
+            await frames_grow(host, [worker, employer], 50)  # 2.5 s of the 20 fps fake cameras
+            await main_part.get_by_role("button", name="停止录制").click()
+            for page in pages.values():
+                await expect(page.locator("#recording")).to_be_hidden(timeout=10_000)
+            await expect(main_part).to_have_attribute("data-state", "stopped")
+            [recording] = await until_recordings(services, scene["session_id"], "complete")
+            timings["recording"] = time.monotonic() - recorded_from
+            assert recording.status == "complete", recording.note
+            assert recording.note is None
+            tracks = await asyncio.to_thread(decode_recording, recording, media_root)
+            kinds = {(t.participant_id, t.kind, t.codec) for t in tracks}
+            assert kinds == {
+                (pid, k, c) for pid in everyone.values() for k, c in (("audio", "opus"), ("video", "vp8"))
+            }
+            for track in tracks:
+                if track.kind == "video":  # ≥ 2 s of the 20 fps camera, at the size it was sent
+                    assert track.frames >= 40, track
+                    assert track.size is not None, track
+                    assert track.size[0] >= 160, track
+                else:  # 20 ms Opus frames
+                    assert track.frames >= 100, track
+            timings["recording checked"] = time.monotonic() - recorded_from
+            print(
+                f"recorded {recording.duration_ms} ms: "
+                + ", ".join(f"{t.kind} {t.frames} frames {t.seconds:.2f} s {t.size or ''}" for t in tracks)
+            )
 
             # The transcript: an entry typed in and a chat message pulled in; review; a dispute; confirmation.
             transcript_started = time.monotonic()
@@ -290,6 +332,9 @@ async def test_mediator_admits_two_parties_and_runs_a_caucus(
             for page in (host, applicant):
                 await expect(page.locator("#screen-closed")).to_be_visible(timeout=10_000)
                 await expect(page.locator("#closed-message")).to_contain_text("调解已结束")
+
+            # The recording in the console: verified, rendered with a progress bar, played in the page.
+            await console_recording(browser, scene["base"], scene["case_id"], recording.id, services, timings)
         except BaseException:
             print("\n".join(logs[-60:]))
             raise

@@ -8,12 +8,16 @@ served with HTTP Range (aiohttp's FileResponse), so a browser can seek in the pl
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.principal import Principal
 from cases import audit
 from cases.access import Action, ensure, load_case
 from cases.tables import Case
@@ -24,8 +28,19 @@ from recordings.tables import Recording
 from tiaojie.errors import Conflict, NotFound
 from tiaojie.ids import is_id
 from web.router import ApiCall, ApiRouter
+from web.services import Services
 
-__all__ = ["register"]
+__all__ = [
+    "SegmentFile",
+    "file_response",
+    "find_recording",
+    "playback_path",
+    "queue_render",
+    "record_look",
+    "register",
+    "segment_file",
+    "verify_files_of",
+]
 
 
 def recording_out(recording: Recording, *, with_manifest: bool = False) -> RecordingOut:
@@ -55,49 +70,140 @@ def recording_out(recording: Recording, *, with_manifest: bool = False) -> Recor
     )
 
 
-async def _readable(call: ApiCall, action: Action = Action.READ_RECORDING) -> tuple[Case, Recording]:
-    case = await load_case(call.session, call.principal, call.path["case_id"])
-    ensure(call.principal, action, case)
-    recording_id = call.path["recording_id"]
-    recording = await call.session.get(Recording, recording_id) if is_id(recording_id, "rec") else None
-    if recording is None or recording.case_id != case.id or recording.status == RecordingStatus.DELETED:
+async def find_recording(
+    session: AsyncSession,
+    actor: Principal,
+    case_id: str,
+    recording_id: str,
+    action: Action = Action.READ_RECORDING,
+    *,
+    deleted: bool = False,
+) -> tuple[Case, Recording]:
+    """The recording of a case that ``actor`` may act on: 404 for a case they do not see or a recording not
+    of that case, 403 when their role may not (the API and the console both ask here). A deleted recording is
+    found only with ``deleted`` (its row and manifest stay; its files are gone)."""
+    case = await load_case(session, actor, case_id)
+    ensure(actor, action, case)
+    recording = await session.get(Recording, recording_id) if is_id(recording_id, "rec") else None
+    if (
+        recording is None
+        or recording.case_id != case.id
+        or (recording.status == RecordingStatus.DELETED and not deleted)
+    ):
         raise NotFound("recording not found", resource="recording")
     return case, recording
 
 
+async def _readable(call: ApiCall, action: Action = Action.READ_RECORDING) -> tuple[Case, Recording]:
+    return await find_recording(
+        call.session, call.principal, call.path["case_id"], call.path["recording_id"], action
+    )
+
+
+async def record_look(
+    session: AsyncSession, actor: Principal, at: datetime, recording: Recording, action: str, **data: object
+) -> None:
+    """Who looked at a confidential recording (played, downloaded, verified, asked for a rendering)."""
+    await audit.record(
+        session,
+        actor=actor,
+        at=at,
+        subject_type="recording",
+        subject_id=recording.id,
+        case_id=recording.case_id,
+        action=action,
+        data=dict(data),
+    )
+
+
 async def _audit(call: ApiCall, recording: Recording, action: str, **data: object) -> None:
-    """Who looked at a confidential recording. A GET runs in a read-only session, so its entry gets a small
-    transaction of its own; other methods write it with the request's own changes."""
-
-    async def write(session: AsyncSession) -> None:
-        await audit.record(
-            session,
-            actor=call.principal,
-            at=call.services.clock.now(),
-            subject_type="recording",
-            subject_id=recording.id,
-            case_id=recording.case_id,
-            action=action,
-            data=dict(data),
-        )
-
+    """A GET runs in a read-only session, so its entry gets a small transaction of its own; other methods
+    write it with the request's own changes."""
+    now = call.services.clock.now()
     if call.request.method != "GET":
-        await write(call.session)
+        await record_look(call.session, call.principal, now, recording, action, **data)
         return
     async with call.services.db.session() as session:
-        await write(session)
+        await record_look(session, call.principal, now, recording, action, **data)
 
 
-def _file(path: object, *, content_type: str, filename: str, sha256: str | None) -> web.FileResponse:
+async def verify_files_of(
+    session: AsyncSession, actor: Principal, services: Services, recording: Recording
+) -> VerifyOut:
+    """Check a sealed recording's files against its manifest (off the loop) and audit who checked."""
+    if recording.manifest_sha256 is None:
+        raise Conflict("the recording is still being made", code="recording_not_sealed")
+    problems = await asyncio.to_thread(verify, recording, services.settings.effective_media_dir)
+    at = services.clock.now()
+    await record_look(
+        session, actor, at, recording, "recording_verified", intact=not problems, problems=len(problems)
+    )
+    return VerifyOut(
+        intact=not problems,
+        manifest_sha256=recording.manifest_sha256,
+        problems=[ProblemOut(kind=p.kind.value, file=p.file) for p in problems],
+        checked_at=at,
+    )
+
+
+async def queue_render(
+    session: AsyncSession, actor: Principal, services: Services, recording: Recording
+) -> None:
+    """Queue the playback rendering (audited when it was not already queued, running or ready)."""
+    if await request_render(session, recording, services.clock.now()):
+        await record_look(session, actor, services.clock.now(), recording, "render_requested")
+    services.renders.wake()
+
+
+def playback_path(recording: Recording, media_root: Path) -> Path:
+    """The recording's playback file: 409 while it is not rendered, 404 when the file is gone."""
+    if recording.render_status != RenderStatus.READY or recording.render_file is None:
+        raise Conflict("the playback rendering is not ready", code="render_not_ready")
+    path = media_root / recording.render_file
+    if not path.is_file():
+        raise NotFound("the playback file is gone", resource="playback")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentFile:
+    path: Path
+    name: str
+    content_type: str
+    sha256: str | None
+
+
+def segment_file(recording: Recording, media_root: Path, track_id: str, index: int) -> SegmentFile:
+    """One original segment of a recorded track, as its manifest lists it; 404 when unknown or gone."""
+    manifest = recording.manifest or {}
+    directory = recording_directory(media_root, recording)
+    for track in manifest.get("tracks", []):
+        if track.get("id") != track_id:
+            continue
+        for item in track.get("segments", []):
+            if item.get("index") == index:
+                path = directory / item["file"]
+                if not path.is_file():
+                    raise NotFound("the segment file is gone", resource="segment")
+                content_type = "audio/webm" if track.get("kind") == "audio" else "video/webm"
+                return SegmentFile(path, item["file"], content_type, item.get("sha256"))
+    raise NotFound("no such segment in this recording", resource="segment")
+
+
+def file_response(
+    path: Path, *, content_type: str, filename: str, sha256: str | None, attachment: bool = False
+) -> web.FileResponse:
+    """A recording's file with HTTP Range (aiohttp's FileResponse), never cached, never sniffed."""
+    disposition = "attachment" if attachment else "inline"
     headers = {
         "Content-Type": content_type,
-        "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}",
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-store",
     }
     if sha256:
         headers["X-Content-SHA256"] = sha256
-    return web.FileResponse(path, headers=headers)  # type: ignore[arg-type]
+    return web.FileResponse(path, headers=headers)
 
 
 def register(api: ApiRouter) -> None:
@@ -146,16 +252,7 @@ def register(api: ApiRouter) -> None:
         """Reads every file and compares its size and SHA-256 with the manifest, and the manifest with the
         digest stored when the recording was sealed. ``intact`` is false on any difference."""
         _, recording = await _readable(call)
-        if recording.manifest_sha256 is None:
-            raise Conflict("the recording is still being made", code="recording_not_sealed")
-        problems = await asyncio.to_thread(verify, recording, call.services.settings.effective_media_dir)
-        await _audit(call, recording, "recording_verified", intact=not problems, problems=len(problems))
-        return VerifyOut(
-            intact=not problems,
-            manifest_sha256=recording.manifest_sha256,
-            problems=[ProblemOut(kind=p.kind.value, file=p.file) for p in problems],
-            checked_at=call.services.clock.now(),
-        )
+        return await verify_files_of(call.session, call.principal, call.services, recording)
 
     @api.route(
         "POST",
@@ -171,9 +268,7 @@ def register(api: ApiRouter) -> None:
         progress shows in ``render``. Asking again while it is queued, running or ready changes nothing;
         after a failure it is tried again."""
         _, recording = await _readable(call, Action.RENDER_RECORDING)
-        if await request_render(call.session, recording, call.services.clock.now()):
-            await _audit(call, recording, "render_requested")
-        call.services.renders.wake()
+        await queue_render(call.session, call.principal, call.services, recording)
         return recording_out(recording)
 
     @api.route(
@@ -186,13 +281,9 @@ def register(api: ApiRouter) -> None:
     )
     async def playback(call: ApiCall) -> web.StreamResponse:
         _, recording = await _readable(call)
-        if recording.render_status != RenderStatus.READY or recording.render_file is None:
-            raise Conflict("the playback rendering is not ready", code="render_not_ready")
-        path = call.services.settings.effective_media_dir / recording.render_file
-        if not path.is_file():
-            raise NotFound("the playback file is gone", resource="playback")
+        path = playback_path(recording, call.services.settings.effective_media_dir)
         await _audit(call, recording, "recording_played", range=call.request.headers.get("Range"))
-        return _file(
+        return file_response(
             path,
             content_type="video/mp4",
             filename=f"{recording.id}-{PLAYBACK_FILE}",
@@ -212,20 +303,9 @@ def register(api: ApiRouter) -> None:
         """The original stream-copied file, as listed in the manifest with its SHA-256."""
         _, recording = await _readable(call)
         index = call.query_as(SegmentQuery).index
-        track_id = call.path["track_id"]
-        manifest = recording.manifest or {}
-        directory = recording_directory(call.services.settings.effective_media_dir, recording)
-        for track in manifest.get("tracks", []):
-            if track.get("id") != track_id:
-                continue
-            for item in track.get("segments", []):
-                if item.get("index") == index:
-                    path = directory / item["file"]
-                    if not path.is_file():
-                        raise NotFound("the segment file is gone", resource="segment")
-                    await _audit(call, recording, "recording_downloaded", file=item["file"])
-                    content_type = "audio/webm" if track.get("kind") == "audio" else "video/webm"
-                    return _file(
-                        path, content_type=content_type, filename=item["file"], sha256=item.get("sha256")
-                    )
-        raise NotFound("no such segment in this recording", resource="segment")
+        media_root = call.services.settings.effective_media_dir
+        found = segment_file(recording, media_root, call.path["track_id"], index)
+        await _audit(call, recording, "recording_downloaded", file=found.name)
+        return file_response(
+            found.path, content_type=found.content_type, filename=found.name, sha256=found.sha256
+        )

@@ -7,6 +7,8 @@ Server-rendered pages (jinja2, ``web/templates/console/``) with styles and a sma
 - :mod:`~web.console.login` — log in (with a login-CSRF token, :mod:`~web.console.login_token`) and out;
 - :mod:`~web.console.inbox` — the user's cases by section;
 - :mod:`~web.console.case_page` — one case and the forms to act on it;
+- :mod:`~web.console.recording_list` — what the case page shows of the case's recordings;
+- :mod:`~web.console.recording_actions` — verify, render, play and download a recording;
 - :mod:`~web.console.pages` — rendering, language, error pages;
 - :mod:`~web.console.i18n` — every string in both languages.
 """

@@ -31,16 +31,26 @@ from cases.schemas import AcceptIn, DeclineIn, PauseIn, ResumeIn, TerminateIn
 from cases.tables import AuditEvent, Case, Material, Mediator
 from cases.views import case_out
 from cases.vocab import PartyRole, Side
+from recordings.schemas import VerifyOut
 from tiaojie.errors import NotFound, TiaojieError
 from tiaojie.ids import is_id
 from web.console import i18n
 from web.console.forms import Form, read_form, text
 from web.console.pages import INBOX, Viewer, error_message, language, redirect, render, render_error, viewer
+from web.console.recording_list import recording_sessions
 from web.console.session_links import session_entries
 from web.errors import status_for
 from web.services import SERVICES
 
-__all__ = ["ACTIONS", "ActionSpec", "case_page", "download_material", "register_actions"]
+__all__ = [
+    "ACTIONS",
+    "ActionSpec",
+    "case_page",
+    "case_path",
+    "download_material",
+    "register_actions",
+    "render_case",
+]
 
 Run = Callable[[AsyncSession, CaseEnv, Principal, Case, Any], Awaitable[object]]
 
@@ -90,7 +100,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 
-def _case_path(case_id: str) -> str:
+def case_path(case_id: str) -> str:
     return f"/console/cases/{quote(case_id, safe='')}"
 
 
@@ -124,10 +134,12 @@ def _audit_line(lang: str, event: AuditEvent) -> AuditLine:
                 i18n.translate(lang, "audit.reason_with_note", reason=label, note=note) if note else label
             )
 
+    recording = event.subject_type == "recording"  # its entries name the recording's states, not the case's
+
     def state(value: str | None) -> str | None:
         if value is None:
             return None
-        key = f"state.{value}"
+        key = f"recordings.status.{value}" if recording else f"state.{value}"
         return i18n.translate(lang, key) if key in i18n.MESSAGES else value
 
     return AuditLine(
@@ -182,7 +194,7 @@ async def _page_context(
     supported = {spec.slug for spec in ACTIONS}
     return {
         "case": out,
-        "case_path": _case_path(case.id),
+        "case_path": case_path(case.id),
         "court_name": court.name if court else case.court_id,
         "mediator_name": mediator.name if mediator else None,
         "organisation_name": organisation.name if organisation else None,
@@ -197,7 +209,7 @@ async def _page_context(
     }
 
 
-async def _render_case(
+async def render_case(
     request: web.Request,
     who: Viewer,
     case_id: str,
@@ -207,7 +219,9 @@ async def _render_case(
     failed: str | None = None,
     values: dict[str, str] | None = None,
     notice: str | None = None,
+    verification: tuple[str, VerifyOut] | None = None,
 ) -> web.Response:
+    """The case page; ``verification`` is a recording's id and the result of checking its files."""
     services = request.app[SERVICES]
     lang = language(request)
     try:
@@ -216,6 +230,9 @@ async def _render_case(
             case = await load_case(session, who.principal, case_id)
             context["sessions"] = await session_entries(
                 session, who.principal, case, secret=services.links.secret, now=services.clock.now()
+            )
+            context["recordings"] = await recording_sessions(
+                session, who.principal, case, context["case_path"]
             )
     except NotFound:
         return render_error(request, 404, i18n.translate(lang, "error.404"), code="not_found", who=who)
@@ -229,6 +246,7 @@ async def _render_case(
         failed=failed,
         values=values or {},
         notice=notice,
+        verification=verification,
         **context,
     )
 
@@ -238,7 +256,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
     lang = language(request)
     done = request.query.get("done")
     notice = i18n.translate(lang, f"done.{done}") if done and f"done.{done}" in i18n.MESSAGES else None
-    return await _render_case(request, who, request.match_info["case_id"], notice=notice)
+    return await render_case(request, who, request.match_info["case_id"], notice=notice)
 
 
 # --- acting ------------------------------------------------------------------------------------------
@@ -283,7 +301,7 @@ def _handler(spec: ActionSpec) -> Callable[[web.Request], Awaitable[web.StreamRe
                 still_visible = sees_case(who.principal, case)
         except ValidationError as exc:
             message = _validation_message(lang, exc, spec.slug)
-            return await _render_case(
+            return await render_case(
                 request, who, case_id, status=422, error=message, failed=spec.slug, values=values
             )
         except NotFound:
@@ -291,11 +309,11 @@ def _handler(spec: ActionSpec) -> Callable[[web.Request], Awaitable[web.StreamRe
         except (TiaojieError, StaleDataError) as exc:
             status = status_for(exc) if isinstance(exc, TiaojieError) else 409
             message = error_message(lang, exc, action=spec.slug)
-            return await _render_case(
+            return await render_case(
                 request, who, case_id, status=status, error=message, failed=spec.slug, values=values
             )
         if still_visible:
-            return redirect(f"{_case_path(case_id)}?done={spec.slug}")
+            return redirect(f"{case_path(case_id)}?done={spec.slug}")
         return redirect(f"{INBOX}?done={spec.slug}")
 
     act.__name__ = f"console_{spec.slug}"

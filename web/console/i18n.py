@@ -205,6 +205,94 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "assignment.assigned_by": _m("指派人", "Assigned by"),
         "assignment.responded_at": _m("答复时间", "Answered"),
         "assignment.decline_reason": _m("拒绝理由", "Reason for declining"),
+        # --- recordings (issue 4) ---------------------------------------------------------------------
+        "recordings.title": _m("录音录像", "Recordings"),
+        "recordings.empty": _m("本案暂无录音录像。", "This case has no recordings."),
+        "recordings.no_access": _m(
+            "录音录像仅限承办法院和承办调解员查看。",
+            "Only the court and the mediator handling the case may see its recordings.",
+        ),
+        "recordings.main": _m("主会场", "Main room"),
+        "recordings.caucus": _m("背对背", "Caucus"),
+        "recordings.status.recording": _m("正在录制", "Recording"),
+        "recordings.status.complete": _m("已完成", "Complete"),
+        "recordings.status.interrupted": _m("录制中断", "Interrupted"),
+        "recordings.status.deleted": _m("已删除", "Deleted"),
+        "recordings.time": _m("录制时间", "Recorded"),
+        "recordings.duration": _m("时长", "Duration"),
+        "recordings.size": _m("文件大小", "Size"),
+        "recordings.digest": _m("清单摘要（SHA-256）", "Manifest digest (SHA-256)"),
+        "recordings.retain_until": _m("保存至", "Kept until"),
+        "recordings.deleted_at": _m("删除时间", "Deleted on"),
+        "recordings.deleted_help": _m(
+            "保存期限届满，文件已删除；清单及其摘要仍予保留。",
+            "The retention period ended and the files were deleted; the manifest and its digest are kept.",
+        ),
+        "recordings.note": _m("说明", "Note"),
+        "recordings.verify": _m("校验完整性", "Verify integrity"),
+        "recordings.intact": _m(
+            "文件完整：与封存时的清单一致。", "Intact: the files match the manifest sealed at the end."
+        ),
+        "recordings.broken": _m(
+            "发现 {count} 处问题，文件与封存时的清单不一致：",
+            "{count} problem(s): the files no longer match the sealed manifest:",
+        ),
+        "recordings.checked_at": _m("校验时间：{at}", "Checked on {at}"),
+        "recordings.problem.manifest_changed": _m("清单被改动", "The manifest was changed"),
+        "recordings.problem.file_missing": _m("文件缺失", "File missing"),
+        "recordings.problem.size_changed": _m("文件大小不符", "File size differs"),
+        "recordings.problem.content_changed": _m("文件内容被改动", "File content changed"),
+        "recordings.problem.unlisted_file": _m("清单外的文件", "File not in the manifest"),
+        "recordings.render": _m("生成回放文件", "Make the playback file"),
+        "recordings.render_again": _m("重新生成回放文件", "Try making the playback file again"),
+        "recordings.render_help": _m(
+            "将各方画面合成为一个带时间标记的视频，以便在页面中播放。",
+            "Combines everyone's video and sound into one time-stamped video to play in the page.",
+        ),
+        "recordings.render.queued": _m("排队等待生成回放文件…", "Waiting to make the playback file…"),
+        "recordings.render.rendering": _m(
+            "正在生成回放文件：{percent}%", "Making the playback file: {percent}%"
+        ),
+        "recordings.render.ready": _m("回放文件已生成", "The playback file is ready"),
+        "recordings.render.failed": _m(
+            "回放文件生成失败：{error}", "Making the playback file failed: {error}"
+        ),
+        "recordings.render.progress": _m("生成进度", "Progress"),
+        "recordings.player": _m("录像回放", "Playback"),
+        "recordings.no_video": _m(
+            "您的浏览器无法播放此视频，请下载后观看。",
+            "Your browser cannot play this video; download it instead.",
+        ),
+        "recordings.download_playback": _m(
+            "下载回放文件（MP4，{size}）", "Download the playback file (MP4, {size})"
+        ),
+        "recordings.files": _m("原始录制文件（{count} 个）", "Original files ({count})"),
+        "recordings.files_help": _m(
+            "按各方、各路音视频分段保存的原始文件（WebM），其 SHA-256 列于清单中。",
+            "The original stream-copied files (WebM), per person and track, as the manifest lists them.",
+        ),
+        "recordings.source.camera": _m("摄像头", "Camera"),
+        "recordings.source.audio": _m("麦克风", "Microphone"),
+        "recordings.source.screen": _m("屏幕共享", "Screen share"),
+        "recordings.segment": _m("第 {number} 段", "Part {number}"),
+        "done.render": _m(
+            "已提交生成回放文件，完成后即可在页面中播放。",
+            "The playback file is being made; it can be played here when ready.",
+        ),
+        "error.recording_not_sealed": _m(
+            "录制尚未结束，暂不能进行此操作。", "The recording has not ended yet; this cannot be done now."
+        ),
+        "error.render_not_ready": _m("回放文件尚未生成。", "The playback file is not ready yet."),
+        "event.schedule_session": _m("安排视频调解", "Video session scheduled"),
+        "event.cancel_session": _m("取消视频调解", "Video session cancelled"),
+        "event.transcript_locked": _m("调解笔录经确认锁定", "Transcript confirmed and locked"),
+        "event.recording_started": _m("开始录音录像", "Recording started"),
+        "event.recording_sealed": _m("录音录像结束并封存", "Recording ended and sealed"),
+        "event.recording_verified": _m("校验录音录像", "Recording verified"),
+        "event.render_requested": _m("申请生成回放文件", "Playback file requested"),
+        "event.recording_played": _m("播放录音录像", "Recording played"),
+        "event.recording_downloaded": _m("下载录制文件", "Recording file downloaded"),
+        "event.recording_deleted": _m("录音录像保存期满删除", "Recording deleted (retention ended)"),
         "sessions.title": _m("视频调解", "Video sessions"),
         "sessions.status.scheduled": _m("已安排", "Scheduled"),
         "sessions.status.live": _m("进行中", "In progress"),

@@ -1,4 +1,5 @@
-"""The console's routes: login and logout, the inbox, the case page with its action forms, materials."""
+"""The console's routes: login and logout, the inbox, the case page with its action forms, materials and
+recordings."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from web.console.inbox import inbox
 from web.console.login import LOGIN_TOKENS, login_form, login_submit, logout_submit, root
 from web.console.login_token import LoginTokens
 from web.console.pages import console_errors, redirect, setup_static_cache
+from web.console.recording_actions import register_recording_routes
 from web.services import SERVICES
 
 __all__ = ["setup"]
@@ -35,3 +37,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/console/cases/{case_id}", case_page)
     app.router.add_get("/console/cases/{case_id}/materials/{material_id}", download_material)
     register_actions(app)
+    register_recording_routes(app)
