@@ -16,6 +16,7 @@ from recordings.tables import Recording
 from tests.conftest import Api
 from tests.recordings.test_service import NODE, record_and_seal
 from tiaojie.clock import FrozenClock
+from web.api.recordings import starts_playing
 from web.services import Services
 
 pytestmark = pytest.mark.timeout(120)
@@ -128,6 +129,22 @@ async def test_render_then_stream_with_range_and_download_segments(
         actions = (
             await session.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == recording_id))
         ).all()
-    assert actions.count("recording_played") == 2
+    assert actions.count("recording_played") == 1  # the Range follow-up is the same viewing
     assert actions.count("recording_downloaded") == 2
     assert actions.count("render_requested") == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "starts"),
+    [
+        (None, True),
+        ("bytes=0-", True),
+        ("bytes=0-1023", True),
+        ("bytes= 0 -", True),
+        ("bytes=100-199", False),
+        ("bytes=1000-", False),
+        ("bytes=-500", False),
+    ],
+)
+def test_only_a_viewing_from_the_start_is_audited(header: str | None, starts: bool) -> None:
+    assert starts_playing(header) is starts

@@ -8,6 +8,7 @@ served with HTTP Range (aiohttp's FileResponse), so a browser can seek in the pl
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -206,6 +207,14 @@ def file_response(
     return web.FileResponse(path, headers=headers)
 
 
+def starts_playing(range_header: str | None) -> bool:
+    """Whether a playback request starts a viewing (the whole file, or from its first byte), as opposed to a
+    player's follow-up range requests while seeking: only those are audited, once per viewing."""
+    if range_header is None:
+        return True
+    return re.fullmatch(r"\s*bytes\s*=\s*0\s*-.*", range_header) is not None
+
+
 def register(api: ApiRouter) -> None:
     tags = ["recordings"]
 
@@ -282,7 +291,8 @@ def register(api: ApiRouter) -> None:
     async def playback(call: ApiCall) -> web.StreamResponse:
         _, recording = await _readable(call)
         path = playback_path(recording, call.services.settings.effective_media_dir)
-        await _audit(call, recording, "recording_played", range=call.request.headers.get("Range"))
+        if starts_playing(call.request.headers.get("Range")):
+            await _audit(call, recording, "recording_played")
         return file_response(
             path,
             content_type="video/mp4",

@@ -24,6 +24,7 @@ from web.api.recordings import (
     queue_render,
     record_look,
     segment_file,
+    starts_playing,
     verify_files_of,
 )
 from web.console import i18n
@@ -95,7 +96,7 @@ async def render_recording(request: web.Request) -> web.StreamResponse:
 
 
 async def play_recording(request: web.Request) -> web.StreamResponse:
-    """The playback file (MP4) for the page's player, with HTTP Range; every request is audited."""
+    """The playback file (MP4) for the page's player, with HTTP Range; each viewing is audited once."""
     who = await viewer(request)
     services = request.app[SERVICES]
     case_id, recording_id = _ids(request)
@@ -103,14 +104,8 @@ async def play_recording(request: web.Request) -> web.StreamResponse:
         async with services.db.session() as session:
             _, recording = await find_recording(session, who.principal, case_id, recording_id)
             path = playback_path(recording, services.settings.effective_media_dir)
-            await record_look(
-                session,
-                who.principal,
-                services.clock.now(),
-                recording,
-                "recording_played",
-                range=request.headers.get("Range"),
-            )
+            if starts_playing(request.headers.get("Range")):
+                await record_look(session, who.principal, services.clock.now(), recording, "recording_played")
     except TiaojieError as exc:
         lang = language(request)
         return render_error(request, status_for(exc), error_message(lang, exc), code=exc.code, who=who)
