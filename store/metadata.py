@@ -6,10 +6,11 @@ import accounts.tables
 import cases.tables
 import recordings.tables
 import rooms.tables
+import webhooks.tables
 from store.base import Base
 
 __all__ = ["metadata"]
 
 metadata = Base.metadata
 
-_TABLE_MODULES = (accounts.tables, cases.tables, rooms.tables, recordings.tables)
+_TABLE_MODULES = (accounts.tables, cases.tables, rooms.tables, recordings.tables, webhooks.tables)

@@ -361,5 +361,8 @@ def valid_body(operation_id: str, ids: dict[str, str], world: World) -> Any:
         "update_mediator": {"title": "律师", "specialties": ["工伤"], "fees_charged": False},
         "submit_roster_entry": {"court_id": world.courts["b"], "mediator_id": world.mediators["m1"]},
         "decide_roster_entry": {"action": "confirm", "version": 1},
+        "create_webhook_endpoint": {"url": "https://198.51.100.7/hook", "event_types": ["case.closed"]},
+        "update_webhook_endpoint": {"description": "法院系统", "enabled": True},
+        "rotate_webhook_secret": {"overlap_hours": 24},
     }
     return bodies.get(operation_id)

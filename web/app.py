@@ -35,6 +35,7 @@ from web.console import setup_console
 from web.errors import error_middleware
 from web.openapi import build_openapi
 from web.services import SERVICES, Services
+from webhooks.worker import deliver_forever
 
 __all__ = ["create_app", "sweep_once"]
 
@@ -225,6 +226,7 @@ def create_app(
                 asyncio.create_task(_room_sweeper(namespace)),
                 asyncio.create_task(_recordings_sweeper(services)),
                 asyncio.create_task(services.renders.run()),
+                asyncio.create_task(deliver_forever(services.db, services.clock, settings, topo.jobs)),
             ]
         yield
         services.renders.stop()
