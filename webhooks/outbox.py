@@ -55,6 +55,11 @@ async def emit(
     occurred_at: datetime,
 ) -> WebhookEvent:
     """Write an event and its deliveries in the caller's transaction."""
+    # Read the subscribers before adding the rows: an autoflush now would insert the event before its
+    # number is known and update it again at the commit.
+    endpoints = await session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.court_id == court_id)
+    )
     msg_id = new_id("msg")
     row = WebhookEvent(
         id=msg_id,
@@ -65,14 +70,10 @@ async def emit(
         occurred_at=occurred_at,
         payload=envelope(msg_id, event_type, occurred_at, data),
     )
-    session.add(row)
-    endpoints = await session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.court_id == court_id)
-    )
     deliveries = [
         WebhookDelivery(
             id=new_id("whd"),
-            event_id=msg_id,
+            event=row,
             endpoint_id=endpoint_id,
             case_id=case_id,
             seq=None,
@@ -84,6 +85,7 @@ async def emit(
         for endpoint_id, types in endpoints
         if subscribes(types, event_type)
     ]
+    session.add(row)
     session.add_all(deliveries)
     session.sync_session.info.setdefault(_PENDING, []).append((row, deliveries))
     return row

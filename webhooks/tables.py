@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, JsonValue
 
@@ -79,6 +79,9 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+    # Only so that a new event is inserted before its deliveries; never loaded.
+    event: Mapped[WebhookEvent] = relationship(lazy="raise")
 
 
 class WebhookAttempt(Base):
