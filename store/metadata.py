@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import accounts.tables
+import cases.outcome_tables
 import cases.tables
 import recordings.tables
 import rooms.tables
@@ -13,4 +14,11 @@ __all__ = ["metadata"]
 
 metadata = Base.metadata
 
-_TABLE_MODULES = (accounts.tables, cases.tables, rooms.tables, recordings.tables, webhooks.tables)
+_TABLE_MODULES = (
+    accounts.tables,
+    cases.tables,
+    cases.outcome_tables,
+    rooms.tables,
+    recordings.tables,
+    webhooks.tables,
+)

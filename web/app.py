@@ -33,6 +33,7 @@ from web.auth import KEY_CACHE, KeyCache
 from web.client_page import setup_client
 from web.console import setup_console
 from web.errors import error_middleware
+from web.jc_page import setup_jc_routes
 from web.openapi import build_openapi
 from web.services import SERVICES, Services
 from webhooks.worker import deliver_forever
@@ -196,6 +197,7 @@ def create_app(
     setup_session_routes(app)
     setup_console(app)
     setup_client(app)
+    setup_jc_routes(app)
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
