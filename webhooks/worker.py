@@ -1,11 +1,11 @@
 """The delivery worker: one per deployment (under the ``webhook_delivery`` job lease), at least once.
 
-A round claims due deliveries — for each endpoint and case only the oldest one still pending, so a case's
-events reach an endpoint in order — by moving their next attempt past the claim period, sends them at the
-same time, then records every attempt, its verdict and the next attempt in the delivery log. A worker that
-dies after claiming leaves its claims to expire: the deliveries are attempted again (the receiver
-deduplicates on ``webhook-id``). The worker wakes when a transaction in its process emitted events, and
-otherwise polls.
+It claims due deliveries — for each endpoint and case only the oldest one still pending, so a case's events
+reach an endpoint in order — by moving their next attempt past the claim period, sends them, then records
+every attempt, its verdict and the next attempt in the delivery log. A worker that dies after claiming
+leaves its claims to expire: the deliveries are attempted again (the receiver deduplicates on
+``webhook-id``). :meth:`DeliveryWorker.run` (the service) keeps claiming while attempts are in flight;
+:meth:`DeliveryWorker.run_once` (tests) does one claim–send–record round.
 """
 
 from __future__ import annotations
@@ -118,27 +118,57 @@ class DeliveryWorker:
         return len(jobs)
 
     async def run(self, jobs: JobLease, *, poll: float, lease: float = 30.0) -> None:
-        """Deliver while this node holds the lease; wake on this process's commits, else every ``poll``."""
+        """Deliver while this node holds the lease, without rounds: claimed deliveries are sent as tasks
+        (a slow or dead endpoint holds up nobody else) and their attempts are recorded in batches as they
+        finish. Claims happen when this process commits events, when attempts were recorded (a case's next
+        event may be free now), and every ``poll`` seconds."""
         remove = on_commit(self.wake)
         loop = asyncio.get_running_loop()
+        finished: asyncio.Queue[tuple[Job, AttemptResult]] = asyncio.Queue()
+        in_flight: set[asyncio.Task[None]] = set()
+        recorder = asyncio.create_task(self._recorder(finished))
         try:
             while True:
                 try:
-                    if await jobs.acquire(JOB, lease):
-                        until = loop.time() + lease * 0.8
-                        while (left := until - loop.time()) > 0:
-                            self._wake.clear()
-                            if await self.run_once() < self.batch:
-                                with contextlib.suppress(TimeoutError):
-                                    await asyncio.wait_for(self._wake.wait(), min(poll, left))
+                    if not await jobs.acquire(JOB, lease):
+                        await asyncio.sleep(poll)
                         continue
+                    until = loop.time() + lease * 0.8
+                    while (left := until - loop.time()) > 0:
+                        self._wake.clear()
+                        room = self.batch - len(in_flight)
+                        for job in await self._claim(room) if room > 0 else []:
+                            task = asyncio.create_task(self._deliver(job, finished))
+                            in_flight.add(task)
+                            task.add_done_callback(in_flight.discard)
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), min(poll, left))
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    log.exception("webhook delivery round failed")
-                await asyncio.sleep(poll)
+                    log.exception("webhook delivery failed")
+                    await asyncio.sleep(poll)
         finally:
             remove()
+            for task in (recorder, *in_flight):
+                task.cancel()
+            await asyncio.gather(recorder, *in_flight, return_exceptions=True)
+
+    async def _deliver(self, job: Job, finished: asyncio.Queue[tuple[Job, AttemptResult]]) -> None:
+        finished.put_nowait((job, await self._send(job)))
+
+    async def _recorder(self, finished: asyncio.Queue[tuple[Job, AttemptResult]]) -> None:
+        """Record finished attempts, as many as are waiting in one transaction. A batch that cannot be
+        recorded is retried when its claims expire (the receiver deduplicates)."""
+        while True:
+            batch = [await finished.get()]
+            while not finished.empty() and len(batch) < 500:
+                batch.append(finished.get_nowait())
+            try:
+                await self._record(batch)
+            except Exception:
+                log.exception("recording %d webhook attempt(s) failed", len(batch))
+            self.wake()
 
     async def next_due(self) -> datetime | None:
         """When the earliest delivery that a round could send becomes due (None: nothing pending)."""
@@ -147,7 +177,8 @@ class DeliveryWorker:
             due: datetime | None = await session.scalar(select(func.min(heads.c.next_attempt_at)))
         return due
 
-    async def _claim(self) -> list[Job]:
+    async def _claim(self, limit: int | None = None) -> list[Job]:
+        limit = self.batch if limit is None else limit
         now = self.clock.now()
         d = WebhookDelivery
         query = (
@@ -156,14 +187,14 @@ class DeliveryWorker:
             .join(WebhookEvent, WebhookEvent.id == d.event_id)
             .where(d.next_attempt_at <= now)
             .order_by(d.next_attempt_at, d.seq)
-            .limit(self.batch * 2)
+            .limit(limit * 2)
             .with_for_update(skip_locked=True, of=d)
         )
         jobs: list[Job] = []
         taken: dict[str, int] = {}
         async with self.db.session() as session:
             for delivery, endpoint, payload in (await session.execute(query)).all():
-                if len(jobs) >= self.batch or taken.get(endpoint.id, 0) >= self.per_endpoint:
+                if len(jobs) >= limit or taken.get(endpoint.id, 0) >= self.per_endpoint:
                     continue
                 taken[endpoint.id] = taken.get(endpoint.id, 0) + 1
                 delivery.next_attempt_at = now + self.claim

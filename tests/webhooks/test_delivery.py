@@ -3,18 +3,23 @@ verifies every delivery with the standardwebhooks library."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from cluster.jobs import DesignatedJobs
 from tests.apihelp import Actors, accepted_case, assigned_case, mediating_case
 from tests.factories import case_payload
 from tests.webhooks.conftest import drain, pending, register
 from tests.webhooks.receiver import Answer, Hang, Receiver
 from tiaojie.clock import FrozenClock
 from web.services import Services
-from webhooks.schedule import MAX_ATTEMPTS
-from webhooks.worker import DeliveryWorker
+from webhooks.addresses import parse_networks
+from webhooks.schedule import MAX_ATTEMPTS, AttemptResult
+from webhooks.sender import Sender
+from webhooks.worker import DeliveryWorker, Job
 
 
 async def _events(actors: Actors, after: int = 0) -> list[dict[str, Any]]:
@@ -217,3 +222,59 @@ async def test_catch_up_by_cursor(actors: Actors) -> None:
     accepted = await actors.court_a.get("/webhooks/events?type=case.accepted")
     assert [e["seq"] for e in accepted["items"]] == [2, 4, 6]
     assert (await actors.court_b.get("/webhooks/events"))["items"] == []
+
+
+class _Observed(DeliveryWorker):
+    """The real worker, telling the test when it recorded attempts."""
+
+    recorded: asyncio.Event
+
+    async def _record(self, outcomes: list[tuple[Job, AttemptResult]]) -> None:
+        await super()._record(outcomes)
+        self.recorded.set()
+
+
+async def test_a_hanging_endpoint_holds_up_no_other(
+    actors: Actors, services: Services, clock: FrozenClock, receiver: Receiver
+) -> None:
+    slow = await Receiver().start()
+    try:
+        await register(actors, slow)
+        await register(actors, receiver)
+        slow.script.extend([Hang(), Hang()])
+        async with Sender(parse_networks(["127.0.0.0/8"]), timeout=30) as sender:
+            worker = _Observed(services.db, clock, sender, rand=lambda: 0.5)
+            worker.recorded = asyncio.Event()
+            running = asyncio.create_task(worker.run(DesignatedJobs(True), poll=30))
+            try:
+                first = await assigned_case(actors)
+                while len(receiver.delivered()) < 1 or not worker.recorded.is_set():
+                    await asyncio.wait_for(asyncio.shield(_either(receiver.arrived, worker.recorded)), 10)
+                    receiver.arrived.clear()
+                second = await assigned_case(actors)  # woken by the commit, not by the 30 s poll
+                while len(receiver.delivered()) < 2:
+                    await asyncio.wait_for(receiver.arrived.wait(), 10)
+                    receiver.arrived.clear()
+                got = [r.payload["data"]["case_id"] for r in receiver.delivered()]
+                assert got == [first["id"], second["id"]]
+                assert slow.received  # its first attempt is still hanging
+                assert slow.delivered() == []
+            finally:
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
+    finally:
+        await slow.stop()
+    endpoints = await actors.court_a.get("/webhooks/endpoints")
+    fast = next(e for e in endpoints if e["url"] == receiver.url)
+    log = (await actors.court_a.get(f"/webhooks/endpoints/{fast['id']}/deliveries"))["items"]
+    assert "delivered" in {d["status"] for d in log}
+
+
+async def _either(*events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
