@@ -117,11 +117,12 @@ class DeliveryWorker:
         await self._record(list(zip(jobs, results, strict=True)))
         return len(jobs)
 
-    async def run(self, jobs: JobLease, *, poll: float, lease: float = 30.0) -> None:
+    async def run(self, jobs: JobLease, *, poll: float, lease: float = 30.0, linger: float = 0.05) -> None:
         """Deliver while this node holds the lease, without rounds: claimed deliveries are sent as tasks
         (a slow or dead endpoint holds up nobody else) and their attempts are recorded in batches as they
         finish. Claims happen when this process commits events, when attempts were recorded (a case's next
-        event may be free now), and every ``poll`` seconds."""
+        event may be free now), and every ``poll`` seconds; after a wake the worker lingers ``linger``
+        seconds so that a burst of changes is claimed in one transaction rather than one each."""
         remove = on_commit(self.wake)
         loop = asyncio.get_running_loop()
         finished: asyncio.Queue[tuple[Job, AttemptResult]] = asyncio.Queue()
@@ -143,6 +144,8 @@ class DeliveryWorker:
                             task.add_done_callback(in_flight.discard)
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), min(poll, left))
+                        if linger > 0 and self._wake.is_set():
+                            await asyncio.sleep(linger)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
