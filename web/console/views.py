@@ -1,4 +1,5 @@
-"""The console's routes: login and logout, the inbox, the case page with its action forms, materials."""
+"""The console's routes: login and logout, the inbox, the case page with its action forms, materials, and
+the court's webhook delivery log."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from web.console.inbox import inbox
 from web.console.login import LOGIN_TOKENS, login_form, login_submit, logout_submit, root
 from web.console.login_token import LoginTokens
 from web.console.pages import console_errors, redirect, setup_static_cache
+from web.console.webhooks_page import redeliver_submit, webhooks_page
 from web.services import SERVICES
 
 __all__ = ["setup"]
@@ -35,3 +37,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/console/cases/{case_id}", case_page)
     app.router.add_get("/console/cases/{case_id}/materials/{material_id}", download_material)
     register_actions(app)
+    app.router.add_get("/console/webhooks", webhooks_page)
+    app.router.add_post(
+        "/console/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", redeliver_submit
+    )
