@@ -101,7 +101,8 @@ class Sender:
                     status=response.status,
                     latency_ms=int((time.monotonic() - started) * 1000),
                     retry_after=response.headers.get("Retry-After"),
-                    response_excerpt=excerpt.decode("utf-8", "replace") or None,
+                    # Stored in the log: no NUL (PostgreSQL text refuses it), invalid UTF-8 replaced.
+                    response_excerpt=excerpt.decode("utf-8", "replace").replace("\x00", "\ufffd") or None,
                 )
         except TimeoutError:
             return failed("timeout")

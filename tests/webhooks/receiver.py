@@ -19,6 +19,7 @@ __all__ = ["Answer", "Hang", "Received", "Receiver"]
 class Answer:
     status: int = 204
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ class Receiver:
         if isinstance(step, Hang):
             await self._release.wait()
             return web.Response(status=204)
-        return web.Response(status=step.status, headers=step.headers)
+        return web.Response(status=step.status, headers=step.headers, body=step.body or None)
 
     # --- what arrived -------------------------------------------------------------------------------
 

@@ -94,11 +94,11 @@ async def test_a_receiver_down_failing_slow_and_throttling_still_gets_everything
     await receiver.start()
     receiver.script.extend(
         [
-            Answer(500),
+            Answer(500, body=b"\x00\xff oops \xe4\xb8"),  # a NUL and broken UTF-8 in the logged excerpt
             Hang(),
             Answer(503, {"Retry-After": "600"}),
             Answer(429, {"Retry-After": "5"}),
-            Answer(302),
+            Answer(302, {"Location": receiver.url}),  # not followed
         ]
     )
     await drain(worker, services, clock)
