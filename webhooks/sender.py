@@ -60,7 +60,7 @@ async def resolve_host(host: str, port: int, *, within: float = 5.0) -> list[str
 class Sender:
     """Sends attempts through one connection pool; use as an async context manager."""
 
-    def __init__(self, allowed: Sequence[IpNetwork], *, timeout: float, connections: int = 32) -> None:
+    def __init__(self, allowed: Sequence[IpNetwork], *, timeout: float, connections: int = 8) -> None:
         self.allowed = tuple(allowed)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.connections = connections
@@ -68,7 +68,7 @@ class Sender:
 
     async def __aenter__(self) -> Sender:
         connector = aiohttp.TCPConnector(
-            resolver=GuardedResolver(self.allowed), limit=self.connections, limit_per_host=8
+            resolver=GuardedResolver(self.allowed), limit=self.connections, limit_per_host=0
         )
         self._client = aiohttp.ClientSession(
             connector=connector, timeout=self.timeout, headers={"User-Agent": USER_AGENT}

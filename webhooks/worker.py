@@ -15,7 +15,8 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,7 +90,7 @@ class DeliveryWorker:
         *,
         concurrency: int = 8,
         batch: int = 100,
-        per_endpoint: int = 25,
+        per_endpoint: int | None = None,
         claim_seconds: float = 15.0,
         rand: Callable[[], float] = random.random,
         wall: Callable[[], float] = time.time,
@@ -98,7 +99,9 @@ class DeliveryWorker:
         self.clock = clock
         self.sender = sender
         self.batch = batch
-        self.per_endpoint = per_endpoint
+        self.concurrency = concurrency
+        # One slow or dead endpoint may take at most half of the attempts in flight.
+        self.per_endpoint = per_endpoint or max(1, concurrency // 2)
         self.claim = timedelta(seconds=claim_seconds)
         self.rand = rand
         self.wall = wall  # the webhook-timestamp: real time, which receivers compare with their own clock
@@ -126,7 +129,7 @@ class DeliveryWorker:
         remove = on_commit(self.wake)
         loop = asyncio.get_running_loop()
         finished: asyncio.Queue[tuple[Job, AttemptResult]] = asyncio.Queue()
-        in_flight: set[asyncio.Task[None]] = set()
+        in_flight: dict[asyncio.Task[None], str] = {}  # task → endpoint id
         recorder = asyncio.create_task(self._recorder(finished))
         try:
             while True:
@@ -137,11 +140,13 @@ class DeliveryWorker:
                     until = loop.time() + lease * 0.8
                     while (left := until - loop.time()) > 0:
                         self._wake.clear()
-                        room = self.batch - len(in_flight)
-                        for job in await self._claim(room) if room > 0 else []:
+                        # Claim only what can be sent at once: a claim must not expire while it waits.
+                        room = self.concurrency - len(in_flight)
+                        busy = Counter(in_flight.values())
+                        for job in await self._claim(room, busy) if room > 0 else []:
                             task = asyncio.create_task(self._deliver(job, finished))
-                            in_flight.add(task)
-                            task.add_done_callback(in_flight.discard)
+                            in_flight[task] = job.endpoint_id
+                            task.add_done_callback(in_flight.pop)
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), min(poll, left))
                         if linger > 0 and self._wake.is_set():
@@ -180,7 +185,9 @@ class DeliveryWorker:
             due: datetime | None = await session.scalar(select(func.min(heads.c.next_attempt_at)))
         return due
 
-    async def _claim(self, limit: int | None = None) -> list[Job]:
+    async def _claim(self, limit: int | None = None, busy: Mapping[str, int] | None = None) -> list[Job]:
+        """Claim up to ``limit`` due deliveries, at most ``per_endpoint`` per endpoint counting the
+        attempts already in flight (``busy``)."""
         limit = self.batch if limit is None else limit
         now = self.clock.now()
         d = WebhookDelivery
@@ -194,7 +201,7 @@ class DeliveryWorker:
             .with_for_update(skip_locked=True, of=d)
         )
         jobs: list[Job] = []
-        taken: dict[str, int] = {}
+        taken: dict[str, int] = dict(busy or {})
         async with self.db.session() as session:
             for delivery, endpoint, payload in (await session.execute(query)).all():
                 if len(jobs) >= limit or taken.get(endpoint.id, 0) >= self.per_endpoint:
@@ -270,7 +277,9 @@ class DeliveryWorker:
 async def deliver_forever(db: Database, clock: Clock, settings: Settings, jobs: JobLease) -> None:
     """The application's background task: a worker built from the settings, delivering under the lease."""
     allowed = parse_networks(settings.webhook_allowed_networks)
-    async with Sender(allowed, timeout=settings.webhook_timeout_seconds) as sender:
+    async with Sender(
+        allowed, timeout=settings.webhook_timeout_seconds, connections=settings.webhook_concurrency
+    ) as sender:
         worker = DeliveryWorker(
             db,
             clock,
