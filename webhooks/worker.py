@@ -100,8 +100,10 @@ class DeliveryWorker:
         self.sender = sender
         self.batch = batch
         self.concurrency = concurrency
-        # One slow or dead endpoint may take at most half of the attempts in flight.
-        self.per_endpoint = per_endpoint or max(1, concurrency // 2)
+        # One slow or dead endpoint holds at most a quarter of the claims and half of the connections.
+        self.per_endpoint = per_endpoint or max(1, batch // 4)
+        self.endpoint_concurrency = max(1, concurrency // 2)
+        self._endpoint_gates: dict[str, asyncio.Semaphore] = {}
         self.claim = timedelta(seconds=claim_seconds)
         self.rand = rand
         self.wall = wall  # the webhook-timestamp: real time, which receivers compare with their own clock
@@ -140,8 +142,7 @@ class DeliveryWorker:
                     until = loop.time() + lease * 0.8
                     while (left := until - loop.time()) > 0:
                         self._wake.clear()
-                        # Claim only what can be sent at once: a claim must not expire while it waits.
-                        room = self.concurrency - len(in_flight)
+                        room = self.batch - len(in_flight)
                         busy = Counter(in_flight.values())
                         for job in await self._claim(room, busy) if room > 0 else []:
                             task = asyncio.create_task(self._deliver(job, finished))
@@ -187,7 +188,9 @@ class DeliveryWorker:
 
     async def _claim(self, limit: int | None = None, busy: Mapping[str, int] | None = None) -> list[Job]:
         """Claim up to ``limit`` due deliveries, at most ``per_endpoint`` per endpoint counting the
-        attempts already in flight (``busy``)."""
+        attempts already claimed and not yet recorded (``busy``). Attempts go out ``concurrency`` at a time,
+        at most half of them to one endpoint; each claim lasts until the waves ahead of it have had time to
+        finish, so it never expires while its attempt waits its turn."""
         limit = self.batch if limit is None else limit
         now = self.clock.now()
         d = WebhookDelivery
@@ -207,7 +210,9 @@ class DeliveryWorker:
                 if len(jobs) >= limit or taken.get(endpoint.id, 0) >= self.per_endpoint:
                     continue
                 taken[endpoint.id] = taken.get(endpoint.id, 0) + 1
-                delivery.next_attempt_at = now + self.claim
+                waves = (taken[endpoint.id] - 1) // self.endpoint_concurrency
+                waves += (sum(taken.values()) - 1) // self.concurrency
+                delivery.next_attempt_at = now + self.claim * (waves + 1)
                 jobs.append(
                     Job(
                         delivery_id=delivery.id,
@@ -221,7 +226,8 @@ class DeliveryWorker:
         return jobs
 
     async def _send(self, job: Job) -> AttemptResult:
-        async with self._gate:
+        gate = self._endpoint_gates.setdefault(job.endpoint_id, asyncio.Semaphore(self.endpoint_concurrency))
+        async with gate, self._gate:
             headers = signing.headers(job.secrets, job.msg_id, int(self.wall()), job.body)
             return await self.sender.send(job.url, headers, job.body)
 
