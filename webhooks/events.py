@@ -23,6 +23,7 @@ from tiaojie.jsonvalue import day, instant
 
 __all__ = [
     "CASE_EVENT_TYPES",
+    "PERIOD_OVERDUE",
     "EventType",
     "agreement_data",
     "case_data",
@@ -37,7 +38,7 @@ __all__ = [
 class EventType(StrEnum):
     CASE_ASSIGNED = "case.assigned"
     CASE_DECLINED = "case.declined"
-    CASE_OVERDUE = "case.overdue"  # the mediator did not answer within 3 working days (OMR 12)
+    CASE_OVERDUE = "case.overdue"  # no answer within 3 working days (OMR 12), or the period ran out
     CASE_ACCEPTED = "case.accepted"
     CASE_MEDIATION_STARTED = "case.mediation_started"
     CASE_SUSPENDED = "case.suspended"
@@ -91,6 +92,9 @@ CASE_EVENT_TYPES: Final[Mapping[CaseEvent, EventType]] = MappingProxyType(
 )
 """The event type of each case transition."""
 
+PERIOD_OVERDUE = "mediation_period_overdue"
+"""``data.event`` of a ``case.overdue`` event for a mediation period that ran out (not a transition)."""
+
 _API = "/api/v1"
 
 
@@ -111,7 +115,7 @@ def case_data(
     case_number: str,
     court_id: str,
     kind: str,
-    event: CaseEvent,
+    event: CaseEvent | str,
     from_state: str,
     to_state: str,
     mediator_id: str | None,
@@ -131,7 +135,7 @@ def case_data(
         "case_number": case_number,
         "court_id": court_id,
         "kind": kind,
-        "event": event.value,
+        "event": event.value if isinstance(event, CaseEvent) else event,
         "from_state": from_state,
         "state": to_state,
         "mediator_id": mediator_id,

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, JsonValue
 
-__all__ = ["WebhookAttempt", "WebhookCounter", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
+__all__ = [
+    "WebhookAttempt",
+    "WebhookCounter",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookReminder",
+]
 
 _SerialId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -107,3 +114,15 @@ class WebhookCounter(Base):
 
     court_id: Mapped[str] = mapped_column(ForeignKey("courts.id"), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class WebhookReminder(Base):
+    """An event about a date already sent (a mediation period that ran out), so that it goes out once per
+    last day."""
+
+    __tablename__ = "webhook_reminders"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent_at: Mapped[datetime]

@@ -32,15 +32,17 @@ from tiaojie.settings import Settings
 from webhooks import signing
 from webhooks.addresses import parse_networks
 from webhooks.outbox import on_commit
+from webhooks.overdue import report_overdue
 from webhooks.schedule import AttemptResult, Verdict, next_attempt_at, parse_retry_after, verdict
 from webhooks.sender import Sender
 from webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-__all__ = ["JOB", "DeliveryWorker", "Job", "deliver_forever", "valid_secrets"]
+__all__ = ["JOB", "OVERDUE_JOB", "DeliveryWorker", "Job", "deliver_forever", "valid_secrets", "watch_overdue"]
 
 log = logging.getLogger(__name__)
 
 JOB = "webhook_delivery"
+OVERDUE_JOB = "webhook_overdue_watch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,8 +282,25 @@ class DeliveryWorker:
                 )
 
 
+async def watch_overdue(db: Database, clock: Clock, jobs: JobLease, interval: float) -> None:
+    """Every ``interval`` seconds, once across nodes: ``case.overdue`` for mediation periods that ran out."""
+    while True:
+        try:
+            if await jobs.acquire(OVERDUE_JOB, interval * 0.9):
+                async with db.session() as session:
+                    reported = await report_overdue(session, clock)
+                if reported:
+                    log.info("mediation period overdue: %d case(s) reported to their courts", len(reported))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("looking for overdue mediation periods failed")
+        await asyncio.sleep(interval)
+
+
 async def deliver_forever(db: Database, clock: Clock, settings: Settings, jobs: JobLease) -> None:
-    """The application's background task: a worker built from the settings, delivering under the lease."""
+    """The application's background task: a worker built from the settings, delivering under the lease,
+    and the watch on mediation periods that ran out."""
     allowed = parse_networks(settings.webhook_allowed_networks)
     async with Sender(
         allowed, timeout=settings.webhook_timeout_seconds, connections=settings.webhook_concurrency
@@ -293,4 +312,10 @@ async def deliver_forever(db: Database, clock: Clock, settings: Settings, jobs: 
             concurrency=settings.webhook_concurrency,
             claim_seconds=settings.webhook_timeout_seconds + 3,
         )
-        await worker.run(jobs, poll=settings.webhook_poll_seconds)
+        watch = asyncio.create_task(watch_overdue(db, clock, jobs, settings.sweep_interval_seconds))
+        try:
+            await worker.run(jobs, poll=settings.webhook_poll_seconds)
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch

@@ -1,4 +1,4 @@
-"""webhooks: endpoints, the event outbox, deliveries and their attempts, per-court event counters
+"""webhooks: endpoints, the event outbox, deliveries and their attempts, per-court event counters, reminders
 
 Revision ID: 0006
 Revises: 0005
@@ -128,8 +128,21 @@ def upgrade() -> None:
     with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
         batch_op.create_index("ix_webhook_attempts_delivery", ["delivery_id", "id"], unique=False)
 
+    op.create_table(
+        "webhook_reminders",
+        sa.Column("case_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_webhook_reminders_case_id_cases"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("case_id", "kind", "last_day", name=op.f("pk_webhook_reminders")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("webhook_reminders")
     with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
         batch_op.drop_index("ix_webhook_attempts_delivery")
 
