@@ -37,6 +37,8 @@ from cases.tables import Case, Material
 from cases.workflow import apply_event
 from tiaojie.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from tiaojie.ids import is_id, new_id
+from webhooks.events import EventType, agreement_data
+from webhooks.outbox import emit
 
 __all__ = [
     "acknowledge",
@@ -182,6 +184,23 @@ async def _agree(
         outcome=Outcome(data.scope),
         note=data.note,
         data={**details, "agreement_effective_at": effective.isoformat()},
+    )
+    # The agreement was signed outside the platform and uploaded: it is effective now, not signature by
+    # signature (who signed is in the document itself).
+    await emit(
+        session,
+        court_id=case.court_id,
+        case_id=case.id,
+        event_type=EventType.AGREEMENT_EFFECTIVE,
+        data=agreement_data(
+            case_id=case.id,
+            agreement_id=material.id,
+            sha256=material.sha256,
+            outcome=Outcome(data.scope),
+            signed_by=[],
+            effective_at=effective,
+        ),
+        occurred_at=env.now(),
     )
     return material.id
 

@@ -211,7 +211,9 @@ def agreement_data(
     signed_by: list[str],
     effective_at: datetime | None,
 ) -> dict[str, Any]:
-    """``data`` of ``agreement.signed`` (a signature was added) and ``agreement.effective`` (the last one)."""
+    """``data`` of ``agreement.signed`` (a signature was added) and ``agreement.effective`` (the last one, or
+    a signed agreement uploaded by the mediator: then ``agreement_id`` is its material and ``signed_by`` is
+    empty)."""
     return {
         "case_id": case_id,
         "agreement_id": agreement_id,

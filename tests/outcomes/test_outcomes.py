@@ -132,10 +132,18 @@ async def test_an_agreement_is_recorded_with_the_signed_document(actors: Actors)
     assert report["jc_last_day"] == "2026-04-01"  # 30 days, the first not counted (CPL 85, CPL 205)
     assert report["course"] is None
     sent = await events(actors, case["id"])
-    assert [e["type"] for e in sent][-3:] == ["case.signatures_requested", "case.closed", "case.reported"]
-    closed = sent[-2]["data"]
+    assert [e["type"] for e in sent][-4:] == [
+        "case.signatures_requested",
+        "case.closed",
+        "agreement.effective",
+        "case.reported",
+    ]
+    closed = sent[-3]["data"]
     assert (closed["state"], closed["outcome"]) == ("agreed", "partial")
     assert closed["details"]["agreement_sha256"] == material["sha256"]
+    effective = sent[-2]["data"]
+    assert (effective["agreement_id"], effective["sha256"]) == (material["id"], material["sha256"])
+    assert effective["effective_at"] == "2026-03-02T01:00:00Z"
 
 
 async def test_an_entrusted_agreement_asks_for_a_mediation_document(actors: Actors) -> None:
