@@ -48,8 +48,9 @@ def _allowed(host: str, allowed: Sequence[IpNetwork]) -> bool:
     return address is not None and address_allowed(address, allowed)
 
 
-async def resolve_host(host: str, port: int, *, within: float = 5.0) -> list[str]:
-    """Every address ``host`` resolves to (an IP literal resolves to itself); OSError if none."""
+async def resolve_host(host: str, port: int, *, within: float = 2.0) -> list[str]:
+    """Every address ``host`` resolves to (an IP literal resolves to itself); OSError if none, TimeoutError
+    after ``within`` seconds (registration runs inside the request's transaction: keep it short)."""
     if literal_address(host) is not None:
         return [host]
     loop = asyncio.get_running_loop()
