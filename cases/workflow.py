@@ -1,8 +1,9 @@
 """The glue between the pure life cycle and storage: apply one event to one stored case.
 
 :func:`apply_event` describes the case as :class:`~cases.lifecycle.CaseFacts`, lets the state machine
-decide, carries out the returned effects (clock, pauses, closure), refreshes the stored deadline and writes
-the audit entry, all in the caller's transaction.
+decide, carries out the returned effects (clock, pauses, closure), refreshes the stored deadline, writes
+the audit entry and puts the court's webhook event in the outbox (:mod:`webhooks.outbox`), all in the
+caller's transaction.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from cases.lifecycle import apply as apply_rule
 from cases.tables import Case, CasePause
 from cases.vocab import PauseKind
 from tiaojie.ids import new_id
+from webhooks.outbox import emit_case_transition
 
 __all__ = ["apply_event", "deadline_of", "facts_for", "open_pauses", "pauses_of", "refresh_deadline"]
 
@@ -153,7 +155,7 @@ async def apply_event(
                 case.outcome = transition.outcome.value if transition.outcome else None
                 case.termination_reason = transition.reason.value if transition.reason else None
                 case.termination_note = note
-        # Effect.NOTIFY_COURT: the result goes back to the court through the webhook outbox (issue 6).
+        # Effect.NOTIFY_COURT: every transition, the closing ones included, reaches the court as a webhook.
     case.state = transition.to_state.value
     case.updated_at = now
     if transition.to_state is not CaseState.ASSIGNED:
@@ -174,4 +176,5 @@ async def apply_event(
             k: v for k, v in {**(data or {}), "effects": [e.value for e in transition.effects]}.items() if v
         },
     )
+    await emit_case_transition(session, env, actor, case, transition, note=note, details=data or {})
     return transition

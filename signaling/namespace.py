@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import socketio
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from accounts.principal import AuthMethod, Principal, PrincipalKind
 from cases.lifecycle import CaseEvent, CaseState
@@ -33,6 +34,8 @@ from tiaojie.errors import Conflict, InvalidInput, NotFound, PermissionDenied, R
 from transcripts import service as transcripts
 from transcripts.model import Decision, Reviewer
 from web.services import Services
+from webhooks.events import EventType, session_data
+from webhooks.outbox import emit
 
 __all__ = ["NAMESPACE", "RoomNamespace"]
 
@@ -222,6 +225,14 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         now = self.services.clock.now()
         ms.status = "live"
         ms.started_at = now
+        await emit(
+            session,
+            court_id=case.court_id,
+            case_id=case.id,
+            event_type=EventType.SESSION_STARTED,
+            data=session_data(case_id=case.id, session_id=ms.id, mode=ms.mode, started_at=now),
+            occurred_at=now,
+        )
         if case.state == CaseState.ACCEPTED:
             mediator = Principal(
                 kind=PrincipalKind.MEDIATOR,
@@ -490,9 +501,27 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         async with self.services.db.session() as session:
             ms = await session.get(MediationSession, session_id)
             if ms is not None:
+                now = self.services.clock.now()
                 ms.status = "ended"
-                ms.ended_at = self.services.clock.now()
+                ms.ended_at = now
                 ms.end_reason = "ended_by_mediator"
+                court_id = await session.scalar(select(Case.court_id).where(Case.id == ms.case_id))
+                if court_id is not None:
+                    await emit(
+                        session,
+                        court_id=court_id,
+                        case_id=ms.case_id,
+                        event_type=EventType.SESSION_ENDED,
+                        data=session_data(
+                            case_id=ms.case_id,
+                            session_id=ms.id,
+                            mode=ms.mode,
+                            started_at=ms.started_at,
+                            ended_at=now,
+                            end_reason=ms.end_reason,
+                        ),
+                        occurred_at=now,
+                    )
 
     async def _open_subroom(self, conn: Connection, live: LiveRoom, msg: m.OpenSubroom) -> dict[str, Any]:
         return await self._apply(

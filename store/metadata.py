@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import accounts.tables
+import cases.outcome_tables
 import cases.tables
 import recordings.tables
 import rooms.tables
 import transcripts.tables
+import webhooks.tables
 from store.base import Base
 
 __all__ = ["metadata"]
 
 metadata = Base.metadata
 
-_TABLE_MODULES = (accounts.tables, cases.tables, rooms.tables, recordings.tables, transcripts.tables)
+_TABLE_MODULES = (
+    accounts.tables,
+    cases.tables,
+    cases.outcome_tables,
+    rooms.tables,
+    recordings.tables,
+    transcripts.tables,
+    webhooks.tables,
+)

@@ -361,5 +361,16 @@ def valid_body(operation_id: str, ids: dict[str, str], world: World) -> Any:
         "update_mediator": {"title": "律师", "specialties": ["工伤"], "fees_charged": False},
         "submit_roster_entry": {"court_id": world.courts["b"], "mediator_id": world.mediators["m1"]},
         "decide_roster_entry": {"action": "confirm", "version": 1},
+        "create_webhook_endpoint": {"url": "https://198.51.100.7/hook", "event_types": ["case.closed"]},
+        "update_webhook_endpoint": {"description": "法院系统", "enabled": True},
+        "rotate_webhook_secret": {"overlap_hours": 24},
+        "record_outcome": {
+            "result": "terminated",
+            "reason": "party_refuses",
+            "report": {"course": "调解一次", "failure_reason": "一方拒绝"},
+        },
+        "acknowledge_outcome": {"note": "已收到"},
+        "start_judicial_confirmation": {"notify": False},
+        "record_judicial_confirmation_result": {"result": "rejected", "reason": "不符合法律规定"},
     }
     return bodies.get(operation_id)

@@ -10,6 +10,7 @@ The defaults are the embedded default: SQLite and media files under ``./var/``, 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -144,9 +145,21 @@ class Settings(BaseModel):
     reconnect_grace_seconds: float = Field(
         60.0, gt=0, le=600, description="How long a dropped participant's seat waits for them to rejoin."
     )
+    webhook_allowed_networks: tuple[str, ...] = Field(
+        (),
+        description="Private or loopback networks (CIDR, comma-separated) webhook endpoints may be in; "
+        "default none: only public addresses.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="How long one webhook delivery attempt may take."
+    )
+    webhook_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often the delivery worker looks for due webhook deliveries."
+    )
+    webhook_concurrency: int = Field(8, ge=1, le=64, description="Webhook deliveries sent at the same time.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("material_types", "announced_addresses", mode="before")
+    @field_validator("material_types", "announced_addresses", "webhook_allowed_networks", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -161,6 +174,16 @@ class Settings(BaseModel):
                 return json.loads(value) if value.strip() else ()
             except json.JSONDecodeError as exc:
                 raise ValueError(f"not JSON: {exc.msg}") from None
+        return value
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"not a network: {network[:60]}") from None
         return value
 
     @property

@@ -34,8 +34,10 @@ from web.auth import KEY_CACHE, KeyCache
 from web.client_page import setup_client
 from web.console import setup_console
 from web.errors import error_middleware
+from web.jc_page import setup_jc_routes
 from web.openapi import build_openapi
 from web.services import SERVICES, Services
+from webhooks.worker import deliver_forever
 
 __all__ = ["create_app", "recover_stale_recordings", "sweep_once"]
 
@@ -213,6 +215,7 @@ def create_app(
     setup_session_routes(app)
     setup_console(app)
     setup_client(app)
+    setup_jc_routes(app)
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
@@ -262,6 +265,7 @@ def create_app(
                 asyncio.create_task(_room_sweeper(namespace)),
                 asyncio.create_task(_recordings_sweeper(services)),
                 asyncio.create_task(services.renders.run()),
+                asyncio.create_task(deliver_forever(services.db, services.clock, settings, topo.jobs)),
             ]
         yield
         services.renders.stop()

@@ -203,6 +203,8 @@ def build_openapi(router: ApiRouter, *, server_url: str | None = None) -> dict[s
             {"name": "cases", "description": "Mediation cases and their course"},
             {"name": "sessions", "description": "Video sessions and personal join links"},
             {"name": "recordings", "description": "Session recordings, their manifests and playback"},
+            {"name": "outcomes", "description": "Outcomes, reports to the court, judicial confirmation"},
+            {"name": "webhooks", "description": "Signed events to court systems, delivery log, catch-up"},
         ],
     }
     if server_url:

@@ -52,8 +52,8 @@ async def test_a_consented_session_is_recorded_and_every_track_decodes(
         assert (await peers["mediator"].call("propose_recording", {"part": "main"}))["ok"]
         assert (await peers["worker"].call("answer_recording", {"consent": True}))["ok"]
         assert await recordings_of(services, sid) == []  # not before everyone present agreed
+        started = loop.time()  # the last consent is sent: the recording starts while it is answered
         assert (await peers["employer"].call("answer_recording", {"consent": True}))["ok"]
-        started = loop.time()
         [recording] = await recordings_of(services, sid)
         assert recording.status == RecordingStatus.RECORDING
 
@@ -79,19 +79,20 @@ async def test_a_consented_session_is_recorded_and_every_track_decodes(
             frames, _, _ = decode_all(str(directory / segment["file"]))
             assert frames == segment["frames"] > 0
     assert set(by_person) == {ids["mediator"], ids["worker"], ids["employer"]}
-    # The recorded media span as long as the recording ran, within 2 % (plus the scheduling jitter of a loaded
-    # 2-core test machine: a track's timeline is anchored at its first packet's arrival).
+    # The recorded media span as long as the recording ran, within 2 % — plus 250 ms for the test's own view
+    # of that time: from sending the last consent to sending the stop, on a loaded 2-core machine where the
+    # server may take a while to act on either (the server's clock is frozen in tests).
     span = max(t["start_ms"] + t["duration_ms"] for t in manifest["tracks"]) - min(
         t["start_ms"] for t in manifest["tracks"]
     )
-    assert span == pytest.approx(wall_ms, rel=0.02, abs=150), [
+    assert span == pytest.approx(wall_ms, rel=0.02, abs=250), [
         (t["kind"], t["start_ms"], t["start_ms"] + t["duration_ms"], [s["frames"] for s in t["segments"]])
         for t in manifest["tracks"]
     ]
     for person, tracks in by_person.items():
         assert set(tracks) == {"audio", "video"}, person
         audio, video = tracks["audio"], tracks["video"]
-        assert audio["duration_ms"] == pytest.approx(wall_ms, rel=0.02, abs=150)
+        assert audio["duration_ms"] == pytest.approx(wall_ms, rel=0.02, abs=250)
         # Video can only start at a keyframe: the one the recorder asks for when it taps the track.
         assert -100 < video["start_ms"] - audio["start_ms"] < 400, (
             person,

@@ -475,6 +475,31 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "event.request_change": _m("申请更换调解员", "Change of mediator requested"),
         "event.grant_change": _m("准许回避/更换", "Change granted"),
         "event.refuse_change": _m("驳回回避/更换申请", "Change refused"),
+        # --- webhooks ---------------------------------------------------------------------------------
+        "webhooks.title": _m("事件推送记录", "Webhook deliveries"),
+        "webhooks.help": _m(
+            "推送到本院系统的案件事件：每次推送、每次尝试及其结果。对方系统按 webhook-id 去重。",
+            "Case events sent to this court's systems: each delivery, every attempt and its result. "
+            "Receivers deduplicate on webhook-id.",
+        ),
+        "webhooks.none": _m(
+            "尚未登记接收地址（通过 API 登记：POST /api/v1/webhooks/endpoints）。",
+            "No endpoint registered yet (register one through the API: POST /api/v1/webhooks/endpoints).",
+        ),
+        "webhooks.active": _m("接收中", "Active"),
+        "webhooks.disabled": _m("已停用", "Disabled"),
+        "webhooks.all_types": _m("全部事件", "All events"),
+        "webhooks.no_deliveries": _m("暂无推送。", "No deliveries yet."),
+        "webhooks.col.event": _m("事件", "Event"),
+        "webhooks.col.status": _m("状态", "Status"),
+        "webhooks.col.attempts": _m("尝试", "Attempts"),
+        "webhooks.col.next": _m("下次尝试", "Next attempt"),
+        "webhooks.status.pending": _m("待送达", "Pending"),
+        "webhooks.status.delivered": _m("已送达", "Delivered"),
+        "webhooks.status.failed": _m("已放弃", "Given up"),
+        "webhooks.latency": _m("{ms} 毫秒", "{ms} ms"),
+        "webhooks.redeliver": _m("重新推送", "Send again"),
+        "webhooks.redelivered": _m("已安排重新推送。", "The delivery will be sent again."),
     }
 )
 

@@ -1,0 +1,321 @@
+"""The delivery worker: one per deployment (under the ``webhook_delivery`` job lease), at least once.
+
+It claims due deliveries — for each endpoint and case only the oldest one still pending, so a case's events
+reach an endpoint in order — by moving their next attempt past the claim period, sends them, then records
+every attempt, its verdict and the next attempt in the delivery log. A worker that dies after claiming
+leaves its claims to expire: the deliveries are attempted again (the receiver deduplicates on
+``webhook-id``). :meth:`DeliveryWorker.run` (the service) keeps claiming while attempts are in flight;
+:meth:`DeliveryWorker.run_once` (tests) does one claim–send–record round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import aliased
+
+from cluster.jobs import JobLease
+from store.database import Database
+from tiaojie.clock import Clock
+from tiaojie.jsonvalue import dumps
+from tiaojie.settings import Settings
+from webhooks import signing
+from webhooks.addresses import parse_networks
+from webhooks.outbox import on_commit
+from webhooks.overdue import report_overdue
+from webhooks.schedule import AttemptResult, Verdict, next_attempt_at, parse_retry_after, verdict
+from webhooks.sender import Sender
+from webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+__all__ = ["JOB", "OVERDUE_JOB", "DeliveryWorker", "Job", "deliver_forever", "valid_secrets", "watch_overdue"]
+
+log = logging.getLogger(__name__)
+
+JOB = "webhook_delivery"
+OVERDUE_JOB = "webhook_overdue_watch"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    delivery_id: str
+    endpoint_id: str
+    url: str
+    secrets: tuple[str, ...]
+    msg_id: str
+    body: bytes
+
+
+def valid_secrets(endpoint: WebhookEndpoint, now: datetime) -> tuple[str, ...]:
+    """The current secret first, then rotated ones whose overlap has not ended."""
+    previous = [
+        str(p["secret"])
+        for p in endpoint.previous_secrets
+        if datetime.fromisoformat(str(p["expires_at"])) > now
+    ]
+    return (endpoint.secret, *previous)
+
+
+def _heads() -> Select[Any]:
+    """Pending deliveries to active endpoints that no earlier pending delivery of the same case and
+    endpoint holds back."""
+    d = WebhookDelivery
+    earlier = aliased(WebhookDelivery)
+    blocked = exists().where(
+        earlier.endpoint_id == d.endpoint_id,
+        earlier.case_id == d.case_id,
+        earlier.status == "pending",
+        earlier.seq < d.seq,
+    )
+    return (
+        select(d)
+        .join(WebhookEndpoint, WebhookEndpoint.id == d.endpoint_id)
+        .where(d.status == "pending", d.seq.is_not(None), WebhookEndpoint.status == "active", ~blocked)
+    )
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        sender: Sender,
+        *,
+        concurrency: int = 8,
+        batch: int = 100,
+        per_endpoint: int | None = None,
+        claim_seconds: float = 15.0,
+        rand: Callable[[], float] = random.random,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.sender = sender
+        self.batch = batch
+        self.concurrency = concurrency
+        # One slow or dead endpoint holds at most a quarter of the claims and half of the connections.
+        self.per_endpoint = per_endpoint or max(1, batch // 4)
+        self.endpoint_concurrency = max(1, concurrency // 2)
+        self._endpoint_gates: dict[str, asyncio.Semaphore] = {}
+        self.claim = timedelta(seconds=claim_seconds)
+        self.rand = rand
+        self.wall = wall  # the webhook-timestamp: real time, which receivers compare with their own clock
+        self._gate = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """One round: claim, send, record. Returns how many attempts were made."""
+        jobs = await self._claim()
+        if not jobs:
+            return 0
+        results = await asyncio.gather(*(self._send(job) for job in jobs))
+        await self._record(list(zip(jobs, results, strict=True)))
+        return len(jobs)
+
+    async def run(self, jobs: JobLease, *, poll: float, lease: float = 30.0, linger: float = 0.05) -> None:
+        """Deliver while this node holds the lease, without rounds: claimed deliveries are sent as tasks
+        (a slow or dead endpoint holds up nobody else) and their attempts are recorded in batches as they
+        finish. Claims happen when this process commits events, when attempts were recorded (a case's next
+        event may be free now), and every ``poll`` seconds; after a wake the worker lingers ``linger``
+        seconds so that a burst of changes is claimed in one transaction rather than one each."""
+        remove = on_commit(self.wake)
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Queue[tuple[Job, AttemptResult]] = asyncio.Queue()
+        in_flight: dict[asyncio.Task[None], str] = {}  # task → endpoint id
+        recorder = asyncio.create_task(self._recorder(finished))
+        try:
+            while True:
+                try:
+                    if not await jobs.acquire(JOB, lease):
+                        await asyncio.sleep(poll)
+                        continue
+                    until = loop.time() + lease * 0.8
+                    while (left := until - loop.time()) > 0:
+                        self._wake.clear()
+                        room = self.batch - len(in_flight)
+                        busy = Counter(in_flight.values())
+                        for job in await self._claim(room, busy) if room > 0 else []:
+                            task = asyncio.create_task(self._deliver(job, finished))
+                            in_flight[task] = job.endpoint_id
+                            task.add_done_callback(in_flight.pop)
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), min(poll, left))
+                        if linger > 0 and self._wake.is_set():
+                            await asyncio.sleep(linger)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("webhook delivery failed")
+                    await asyncio.sleep(poll)
+        finally:
+            remove()
+            for task in (recorder, *in_flight):
+                task.cancel()
+            await asyncio.gather(recorder, *in_flight, return_exceptions=True)
+
+    async def _deliver(self, job: Job, finished: asyncio.Queue[tuple[Job, AttemptResult]]) -> None:
+        finished.put_nowait((job, await self._send(job)))
+
+    async def _recorder(self, finished: asyncio.Queue[tuple[Job, AttemptResult]]) -> None:
+        """Record finished attempts, as many as are waiting in one transaction. A batch that cannot be
+        recorded is retried when its claims expire (the receiver deduplicates)."""
+        while True:
+            batch = [await finished.get()]
+            while not finished.empty() and len(batch) < 500:
+                batch.append(finished.get_nowait())
+            try:
+                await self._record(batch)
+            except Exception:
+                log.exception("recording %d webhook attempt(s) failed", len(batch))
+            self.wake()
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest delivery that a round could send becomes due (None: nothing pending)."""
+        heads = _heads().subquery()
+        async with self.db.read() as session:
+            due: datetime | None = await session.scalar(select(func.min(heads.c.next_attempt_at)))
+        return due
+
+    async def _claim(self, limit: int | None = None, busy: Mapping[str, int] | None = None) -> list[Job]:
+        """Claim up to ``limit`` due deliveries, at most ``per_endpoint`` per endpoint counting the
+        attempts already claimed and not yet recorded (``busy``). Attempts go out ``concurrency`` at a time,
+        at most half of them to one endpoint; each claim lasts until the waves ahead of it have had time to
+        finish, so it never expires while its attempt waits its turn."""
+        limit = self.batch if limit is None else limit
+        now = self.clock.now()
+        d = WebhookDelivery
+        query = (
+            _heads()
+            .add_columns(WebhookEndpoint, WebhookEvent.payload)
+            .join(WebhookEvent, WebhookEvent.id == d.event_id)
+            .where(d.next_attempt_at <= now)
+            .order_by(d.next_attempt_at, d.seq)
+            .limit(limit * 2)
+            .with_for_update(skip_locked=True, of=d)
+        )
+        jobs: list[Job] = []
+        taken: dict[str, int] = dict(busy or {})
+        async with self.db.session() as session:
+            for delivery, endpoint, payload in (await session.execute(query)).all():
+                if len(jobs) >= limit or taken.get(endpoint.id, 0) >= self.per_endpoint:
+                    continue
+                taken[endpoint.id] = taken.get(endpoint.id, 0) + 1
+                waves = (taken[endpoint.id] - 1) // self.endpoint_concurrency
+                waves += (sum(taken.values()) - 1) // self.concurrency
+                delivery.next_attempt_at = now + self.claim * (waves + 1)
+                jobs.append(
+                    Job(
+                        delivery_id=delivery.id,
+                        endpoint_id=endpoint.id,
+                        url=endpoint.url,
+                        secrets=valid_secrets(endpoint, now),
+                        msg_id=delivery.event_id,
+                        body=dumps(payload),
+                    )
+                )
+        return jobs
+
+    async def _send(self, job: Job) -> AttemptResult:
+        gate = self._endpoint_gates.setdefault(job.endpoint_id, asyncio.Semaphore(self.endpoint_concurrency))
+        async with gate, self._gate:
+            headers = signing.headers(job.secrets, job.msg_id, int(self.wall()), job.body)
+            return await self.sender.send(job.url, headers, job.body)
+
+    async def _record(self, outcomes: list[tuple[Job, AttemptResult]]) -> None:
+        now = self.clock.now()
+        async with self.db.session() as session:
+            ids = [job.delivery_id for job, _ in outcomes]
+            deliveries = {
+                d.id: d
+                for d in await session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))
+            }
+            for job, result in outcomes:
+                delivery = deliveries.get(job.delivery_id)
+                if delivery is None or delivery.status != "pending":
+                    continue  # the endpoint was deleted meanwhile
+                delivery.attempts += 1
+                delivery.last_status = result.status
+                delivery.last_error = result.error
+                upcoming: datetime | None = None
+                outcome = verdict(result)
+                if outcome is Verdict.DELIVERED:
+                    delivery.status = "delivered"
+                    delivery.delivered_at = now
+                elif outcome is Verdict.GONE:
+                    endpoint = await session.get(WebhookEndpoint, job.endpoint_id)
+                    if endpoint is not None and endpoint.status == "active":
+                        endpoint.status = "disabled"
+                        endpoint.disabled_reason = "the endpoint answered 410 Gone"
+                        endpoint.updated_at = now
+                        log.warning("webhook endpoint %s answered 410 and is disabled", endpoint.id)
+                    delivery.next_attempt_at = now  # waits until the endpoint is enabled again
+                else:
+                    upcoming = next_attempt_at(
+                        delivery.attempts, now, self.rand(), parse_retry_after(result.retry_after, now)
+                    )
+                    if upcoming is None:
+                        delivery.status = "failed"
+                    else:
+                        delivery.next_attempt_at = upcoming
+                session.add(
+                    WebhookAttempt(
+                        delivery_id=delivery.id,
+                        at=now,
+                        status=result.status,
+                        latency_ms=result.latency_ms,
+                        error=result.error,
+                        response_excerpt=result.response_excerpt,
+                        next_attempt_at=upcoming,
+                    )
+                )
+
+
+async def watch_overdue(db: Database, clock: Clock, jobs: JobLease, interval: float) -> None:
+    """Every ``interval`` seconds, once across nodes: ``case.overdue`` for mediation periods that ran out."""
+    while True:
+        try:
+            if await jobs.acquire(OVERDUE_JOB, interval * 0.9):
+                async with db.session() as session:
+                    reported = await report_overdue(session, clock)
+                if reported:
+                    log.info("mediation period overdue: %d case(s) reported to their courts", len(reported))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("looking for overdue mediation periods failed")
+        await asyncio.sleep(interval)
+
+
+async def deliver_forever(db: Database, clock: Clock, settings: Settings, jobs: JobLease) -> None:
+    """The application's background task: a worker built from the settings, delivering under the lease,
+    and the watch on mediation periods that ran out."""
+    allowed = parse_networks(settings.webhook_allowed_networks)
+    async with Sender(
+        allowed, timeout=settings.webhook_timeout_seconds, connections=settings.webhook_concurrency
+    ) as sender:
+        worker = DeliveryWorker(
+            db,
+            clock,
+            sender,
+            concurrency=settings.webhook_concurrency,
+            claim_seconds=settings.webhook_timeout_seconds + 3,
+        )
+        watch = asyncio.create_task(watch_overdue(db, clock, jobs, settings.sweep_interval_seconds))
+        try:
+            await worker.run(jobs, poll=settings.webhook_poll_seconds)
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
