@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import accounts.tables
+import agreements.tables
 import cases.tables
 import recordings.tables
 import rooms.tables
@@ -13,4 +14,11 @@ __all__ = ["metadata"]
 
 metadata = Base.metadata
 
-_TABLE_MODULES = (accounts.tables, cases.tables, rooms.tables, recordings.tables, transcripts.tables)
+_TABLE_MODULES = (
+    accounts.tables,
+    agreements.tables,
+    cases.tables,
+    rooms.tables,
+    recordings.tables,
+    transcripts.tables,
+)

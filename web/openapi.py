@@ -203,6 +203,7 @@ def build_openapi(router: ApiRouter, *, server_url: str | None = None) -> dict[s
             {"name": "cases", "description": "Mediation cases and their course"},
             {"name": "sessions", "description": "Video sessions and personal join links"},
             {"name": "recordings", "description": "Session recordings, their manifests and playback"},
+            {"name": "agreements", "description": "Mediation agreements: drafts, frozen versions, their PDF"},
         ],
     }
     if server_url:

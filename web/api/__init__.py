@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.api import cases, meta, recordings, roster, sessions, transcripts
+from web.api import agreements, cases, meta, recordings, roster, sessions, transcripts
 from web.router import ApiRouter
 
 __all__ = ["build_router"]
@@ -10,6 +10,6 @@ __all__ = ["build_router"]
 
 def build_router() -> ApiRouter:
     router = ApiRouter("/api/v1")
-    for module in (meta, roster, cases, sessions, recordings, transcripts):
+    for module in (meta, roster, cases, sessions, recordings, transcripts, agreements):
         module.register(router)
     return router
