@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import accounts.tables
+import agreements.tables
 import cases.outcome_tables
 import cases.tables
 import recordings.tables
@@ -17,6 +18,7 @@ metadata = Base.metadata
 
 _TABLE_MODULES = (
     accounts.tables,
+    agreements.tables,
     cases.tables,
     cases.outcome_tables,
     rooms.tables,
