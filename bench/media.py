@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import os
 import sys
@@ -24,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import av
@@ -71,6 +73,19 @@ async def serve() -> None:
         MediaConfig(announced_addresses=LOOPBACK),
         on_renegotiate=lambda pid: write({"event": "renegotiate", "pid": pid}),
     )
+    profiler: cProfile.Profile | None = None
+
+    def profile(path: str | None) -> None:
+        """Start cProfile (``path`` None) or stop it and write its statistics to ``path``."""
+        nonlocal profiler
+        if path is None:
+            profiler = cProfile.Profile()
+            profiler.enable()
+        elif profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(path)
+            profiler = None
+
     while line := await reader.readline():
         request = json.loads(line)
         op, pid = request["op"], request.get("pid", "")
@@ -87,6 +102,8 @@ async def serve() -> None:
                 await engine.subscribe_answer(pid, request["sdp"])
             elif op == "stats":
                 result = asdict(engine.stats)
+            elif op == "profile":
+                profile(request.get("path"))
             elif op == "close":
                 break
             write({"id": request["id"], "result": result})
@@ -279,7 +296,14 @@ class Result:
     rtx: int
 
 
-async def run(subscribers: int, seconds: float, video: bool, audio: bool, frames: list[bytes]) -> Result:
+async def run(
+    subscribers: int,
+    seconds: float,
+    video: bool,
+    audio: bool,
+    frames: list[bytes],
+    profile: Path | None = None,
+) -> Result:
     server = await Server.start()
     viewers: dict[str, Subscriber] = {}
 
@@ -314,7 +338,11 @@ async def run(subscribers: int, seconds: float, video: bool, audio: bool, frames
         before = await server.call("stats")
         cpu_before, received_before = server.cpu_seconds(), _received(viewers)
         start = time.monotonic()
+        if profile is not None:
+            await server.call("profile")
         await asyncio.sleep(seconds)
+        if profile is not None:
+            await server.call("profile", path=str(profile / f"server-1to{subscribers}.pstats"))
         after = await server.call("stats")
         cpu_after, received_after = server.cpu_seconds(), _received(viewers)
         elapsed = time.monotonic() - start
@@ -358,7 +386,9 @@ async def bench(arguments: argparse.Namespace) -> None:
     )
     print(header)
     for subscribers in arguments.subscribers:
-        result = await run(subscribers, arguments.seconds, arguments.video, arguments.audio, frames)
+        result = await run(
+            subscribers, arguments.seconds, arguments.video, arguments.audio, frames, arguments.profile
+        )
         print(
             f"{result.subscribers:>4} {result.incoming_pps:>9.0f} {result.forwarded_pps:>10.0f} "
             f"{result.cpu_per_second:>8.3f} {result.system_share:>7.0%} {result.us_per_forwarded:>11.1f} "
@@ -373,6 +403,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per scenario")
     parser.add_argument("--no-video", dest="video", action="store_false")
     parser.add_argument("--no-audio", dest="audio", action="store_false")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run cProfile in the server during each measurement window and write DIR/server-1toN.pstats "
+        "(profiling inflates the figures)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.serve:

@@ -27,6 +27,7 @@ hook. The design and the reasons are in ``docs/media-design.md``.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 import ipaddress
 import logging
@@ -34,15 +35,18 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, NoReturn
+from typing import Any, Final, NoReturn
 from weakref import WeakKeyDictionary
 
 import aioice.ice
 import aiortc
 import aiortc.rtcpeerconnection
+import pylibsrtp
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCRtpReceiver, RTCRtpSender
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import State as DtlsState
+from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpparameters import (
     RTCRtpCodecParameters,
     RTCRtpParameters,
@@ -57,13 +61,16 @@ from aiortc.rtp import (
     RtcpPsfbPacket,
     RtpPacket,
     pack_remb_fci,
+    unpack_remb_fci,
 )
 
 __all__ = [
     "AIORTC_VERSION",
+    "PYLIBSRTP_VERSION",
     "AiortcIncompatibleError",
     "Negotiated",
     "RawRtpSender",
+    "RembCallback",
     "RtcpCallback",
     "RtpCallback",
     "RtpTap",
@@ -89,6 +96,9 @@ RtpCallback = Callable[[RtpPacket, bytes, int], Awaitable[None] | None]
 
 RtcpCallback = Callable[[AnyRtcpPacket], Awaitable[None] | None]
 """``on_rtcp(packet)``: a plain function or a coroutine function."""
+
+RembCallback = Callable[[int, list[int]], None]
+"""``on_remb(bitrate, media_ssrcs)``: a REMB that aiortc's estimator would have sent (bits/s; SSRCs)."""
 
 # --- Every private name we use, in one place (verified by check_compatible) ---------------------------------
 
@@ -118,6 +128,28 @@ _TX_STREAM_ID: Final = "_stream_id"
 # RTCDtlsTransport._rtp_header_extensions_map (only to rebuild a datagram outside the receive loop).
 # aioice: the module function Connection.gather_candidates asks for the addresses to bind host candidates.
 _GET_HOST_ADDRESSES: Final = "get_host_addresses"
+# RTCRtpReceiver: sends its RTCP (receiver reports, NACK, PLI, and REMB from its estimator) through it.
+_RX_SEND_RTCP: Final = "_send_rtcp"
+# The send path RawRtpSender.send takes instead of the four coroutines behind RTCDtlsTransport._send_rtp:
+# RTCDtlsTransport._state / ._tx_srtp (a pylibsrtp.Session), RTCIceTransport._connection (an aioice
+# Connection), Connection._nominated (component -> CandidatePair, read by Connection.sendto), and what
+# StunProtocol.send_data does with the pair: protocol.transport.sendto(data, pair.remote_addr).
+_DTLS_STATE: Final = "_state"
+_DTLS_TX_SRTP: Final = "_tx_srtp"
+_ICE_CONNECTION: Final = "_connection"
+_ICE_NOMINATED: Final = "_nominated"
+# pylibsrtp.Session: the srtp_t handle and the 1,500-byte work buffer protect() copies each packet into.
+_SRTP_CONTEXT: Final = "_srtp"
+_SRTP_CDATA: Final = "_cdata"
+_SRTP_BUFFER: Final = "_buffer"
+#: The pylibsrtp release the send path was written against (pinned in constraints.txt).
+PYLIBSRTP_VERSION: Final = "1.0.0"
+_SRTP_TRAILER: Final = 16 + 128  # pylibsrtp's SRTP_MAX_TRAILER_LEN: room protect() keeps for the tag
+# pylibsrtp's cffi binding (no type information): srtp_protect(srtp_t, void *packet, int *length) -> status.
+_srtp_binding: Final[Any] = importlib.import_module("pylibsrtp._binding")
+_srtp_ffi: Final[Any] = _srtp_binding.ffi
+_srtp_lib: Final[Any] = _srtp_binding.lib
+_srtp_protect: Final[Callable[..., int]] = getattr(_srtp_lib, "srtp_protect", lambda *_: 1)
 
 _ORIGINAL_GET_HOST_ADDRESSES: Final[Callable[[bool, bool], list[str]]] = aioice.ice.get_host_addresses
 
@@ -230,12 +262,49 @@ def check_compatible(*, allow_other_version: bool = False) -> None:
     problems += _check_uses(
         aioice.ice.Connection, "gather_candidates", (_GET_HOST_ADDRESSES,), "announce_addresses replaces it"
     )
+    problems += _send_path_problems(allow_other_version)
+    problem = _check_method(RTCRtpReceiver, _RX_SEND_RTCP, ("self", "packet"), True)
+    if problem:
+        problems.append(problem)
+    problems += _check_uses(
+        RTCRtpReceiver, _HANDLE_RTP, (_RX_SEND_RTCP,), "its estimator's REMB goes out there (on_remb)"
+    )
 
     if problems:
         raise AiortcIncompatibleError(
             "aiortc/aioice internals changed; review media/aiortc_hooks.py and docs/media-design.md:\n- "
             + "\n- ".join(problems)
         )
+
+
+def _send_path_problems(allow_other_version: bool) -> list[str]:
+    """What RawRtpSender's send path relies on: aiortc's DTLS and ICE transports, aioice, pylibsrtp."""
+    problems: list[str] = []
+    if pylibsrtp.__version__ != PYLIBSRTP_VERSION and not allow_other_version:
+        problems.append(
+            f"pylibsrtp {pylibsrtp.__version__} is installed, "
+            f"the send path was written for {PYLIBSRTP_VERSION}"
+        )
+    if not callable(getattr(_srtp_lib, "srtp_protect", None)):
+        problems.append("pylibsrtp's binding has no srtp_protect")
+    problems += _check_uses(
+        RTCDtlsTransport, "__init__", (_DTLS_STATE, _DTLS_TX_SRTP), "the state and SRTP session we send with"
+    )
+    problems += _check_uses(
+        RTCDtlsTransport, "_send_rtp", (_DTLS_STATE, _DTLS_TX_SRTP), "RawRtpSender.send does what it does"
+    )
+    problems += _check_uses(RTCIceTransport, "__init__", (_ICE_CONNECTION,), "its aioice connection")
+    problems += _check_uses(aioice.ice.Connection, "__init__", (_ICE_NOMINATED,), "the nominated pairs")
+    problems += _check_uses(aioice.ice.Connection, "sendto", (_ICE_NOMINATED,), "data goes to that pair")
+    problems += _check_uses(
+        aioice.ice.StunProtocol, "send_data", ("transport", "sendto"), "a pair's datagrams go there"
+    )
+    problems += _check_uses(
+        pylibsrtp.Session, "__init__", (_SRTP_CONTEXT, _SRTP_CDATA, _SRTP_BUFFER), "the session's work buffer"
+    )
+    if not isinstance(inspect.getattr_static(aioice.ice.CandidatePair, "remote_addr", None), property):
+        problems.append("aioice.ice.CandidatePair.remote_addr is no longer a property")
+    return problems
 
 
 def _require(instance: object, *names: str) -> None:
@@ -371,8 +440,19 @@ def _unwrapped_datagram(rtx: bytes, packet: RtpPacket) -> bytes:
 class RtpTap:
     """Delivers every RTP packet a receiver accepts to ``on_rtp``; made by :func:`attach_rtp_tap`."""
 
-    def __init__(self, receiver: RTCRtpReceiver, on_rtp: RtpCallback, *, aiortc_remb: bool = True) -> None:
-        _require(receiver, _RX_JITTER_BUFFER, _RX_DECODER_THREAD, _RX_STARTED, _RX_BITRATE_ESTIMATOR)
+    def __init__(
+        self,
+        receiver: RTCRtpReceiver,
+        on_rtp: RtpCallback,
+        *,
+        aiortc_remb: bool = True,
+        on_remb: RembCallback | None = None,
+    ) -> None:
+        _require(
+            receiver, _RX_JITTER_BUFFER, _RX_DECODER_THREAD, _RX_STARTED, _RX_BITRATE_ESTIMATOR, _RX_SEND_RTCP
+        )
+        if on_remb is not None and not aiortc_remb:
+            raise ValueError("on_remb needs aiortc's estimator (aiortc_remb=True)")
         if getattr(receiver, _RX_STARTED):
             raise RuntimeError("attach the RTP tap before the receiver starts (in the 'track' handler)")
         if isinstance(getattr(receiver, _RX_JITTER_BUFFER), _TapBuffer):
@@ -395,6 +475,25 @@ class RtpTap:
             setattr(receiver, _RX_BITRATE_ESTIMATOR, None)
         setattr(receiver, _HANDLE_RTP, self._handle_rtp_packet)
         setattr(receiver, _RECEIVE, self._receive)
+        if on_remb is not None:
+            self._intercept_remb(on_remb)
+
+    def _intercept_remb(self, on_remb: RembCallback) -> None:
+        """Hand the REMBs aiortc's estimator makes to ``on_remb`` instead of sending them; other RTCP
+        (receiver reports, NACK, PLI) goes out as before."""
+        original: Callable[[AnyRtcpPacket], Awaitable[None]] = getattr(self.receiver, _RX_SEND_RTCP)
+
+        async def send_rtcp(packet: AnyRtcpPacket) -> None:
+            if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                try:
+                    bitrate, ssrcs = unpack_remb_fci(packet.fci)
+                    on_remb(bitrate, ssrcs)
+                except Exception:
+                    logger.exception("REMB callback %r failed", on_remb)
+                return
+            await original(packet)
+
+        setattr(self.receiver, _RX_SEND_RTCP, send_rtcp)
 
     async def started(self) -> Negotiated:
         """Wait until the receiver has started; returns what was negotiated for it."""
@@ -444,7 +543,13 @@ class RtpTap:
             logger.exception("RTP tap callback %r failed", self._on_rtp)
 
 
-def attach_rtp_tap(receiver: RTCRtpReceiver, on_rtp: RtpCallback, *, aiortc_remb: bool = True) -> RtpTap:
+def attach_rtp_tap(
+    receiver: RTCRtpReceiver,
+    on_rtp: RtpCallback,
+    *,
+    aiortc_remb: bool = True,
+    on_remb: RembCallback | None = None,
+) -> RtpTap:
     """Send every incoming RTP packet of ``receiver`` to ``on_rtp(packet, datagram, arrival_time_ms)``.
 
     Call it from the event loop before the receiver starts (in the peer connection's ``track`` handler, or
@@ -461,8 +566,12 @@ def attach_rtp_tap(receiver: RTCRtpReceiver, on_rtp: RtpCallback, *, aiortc_remb
     ``packet.extensions`` holds the extensions aiortc knows, parsed with the transport's ids. The packet
     object is shared: copy before changing it. aiortc assembles no frames and decodes nothing for this
     receiver, and never sends a PLI for it on its own.
+
+    ``on_remb(bitrate, media_ssrcs)``, if given, receives the REMBs aiortc's estimator makes (its estimate
+    of the publisher's uplink) *instead of* their being sent, so that the caller can combine them with other
+    feedback and send the result with :func:`send_remb`.
     """
-    return RtpTap(receiver, on_rtp, aiortc_remb=aiortc_remb)
+    return RtpTap(receiver, on_rtp, aiortc_remb=aiortc_remb, on_remb=on_remb)
 
 
 # --- Send side ----------------------------------------------------------------------------------------------
@@ -490,6 +599,80 @@ class SilentTrack(MediaStreamTrack):
     def stop(self) -> None:
         super().stop()
         self._stopped.set()
+
+
+class _SendPath:
+    """One connection's way out for RTP, resolved once: its SRTP session and its nominated ICE pair.
+
+    aiortc sends through four coroutines (``RTCDtlsTransport._send_rtp`` → ``RTCIceTransport._send`` →
+    ``Connection.send`` → ``sendto`` → ``StunProtocol.send_data``) and pylibsrtp allocates per packet; this
+    does the same work synchronously: copy the packet into the session's work buffer, ``srtp_protect``
+    in place, and hand the result to the pair's datagram transport (a UDP socket, or aioice's TURN
+    transport for a relayed pair). aiortc's transport byte and packet counters (``getStats`` of the
+    transport) do not see these packets. :meth:`usable` says whether the path still holds: same DTLS
+    transport, still connected, same nominated pair.
+    """
+
+    __slots__ = (
+        "addr",
+        "buffer",
+        "cdata",
+        "context",
+        "dtls",
+        "length",
+        "limit",
+        "nominated",
+        "pairs",
+        "sendto",
+    )
+
+    def __init__(
+        self, dtls: RTCDtlsTransport, pair: aioice.ice.CandidatePair, pairs: Mapping[int, object]
+    ) -> None:
+        srtp: pylibsrtp.Session = getattr(dtls, _DTLS_TX_SRTP)
+        self.dtls = dtls
+        self.pairs = pairs
+        self.nominated = pair
+        self.sendto: Callable[[bytes, tuple[str, int]], None] = pair.protocol.transport.sendto
+        self.addr: tuple[str, int] = pair.remote_addr
+        self.context = getattr(srtp, _SRTP_CONTEXT)[0]
+        self.cdata = getattr(srtp, _SRTP_CDATA)
+        self.buffer = getattr(srtp, _SRTP_BUFFER)
+        self.limit = len(self.buffer) - _SRTP_TRAILER
+        self.length = _srtp_ffi.new("int *")
+
+    @classmethod
+    def resolve(cls, dtls: RTCDtlsTransport | None) -> _SendPath | None:
+        """The path of a connected DTLS transport, or None while it is not (or no longer) connected."""
+        if dtls is None or getattr(dtls, _DTLS_STATE) is not DtlsState.CONNECTED:
+            return None
+        ice: RTCIceTransport = dtls.transport
+        pairs: dict[int, aioice.ice.CandidatePair] = getattr(getattr(ice, _ICE_CONNECTION), _ICE_NOMINATED)
+        pair = pairs.get(1)
+        if pair is None or pair.protocol.transport is None:
+            return None
+        return cls(dtls, pair, pairs)
+
+    def usable(self, dtls: RTCDtlsTransport) -> bool:
+        return (
+            dtls is self.dtls
+            and getattr(dtls, _DTLS_STATE) is DtlsState.CONNECTED
+            and self.pairs.get(1) is self.nominated
+        )
+
+    def send(self, data: bytes) -> bool:
+        """Protect and send one RTP packet; False if it is too long or libsrtp refuses it."""
+        size = len(data)
+        if size > self.limit:
+            return False
+        buffer = self.buffer
+        buffer[0:size] = data
+        length = self.length
+        length[0] = size
+        if _srtp_protect(self.context, self.cdata, length):
+            return False
+        self.sendto(buffer[0 : length[0]], self.addr)
+        return True
 
 
 def _ntp_now() -> int:
@@ -529,6 +712,8 @@ class RawRtpSender:
         self._extensions = HeaderExtensionsMap()
         self._started: asyncio.Future[Negotiated] = asyncio.get_running_loop().create_future()
         self._original_send: Callable[[RTCRtpSendParameters], Awaitable[None]] = sender.send
+        self._ssrc_bytes = self.ssrc.to_bytes(4, "big")
+        self._path: _SendPath | None = None
         self._packets = 0
         self._octets = 0
         self._last_timestamp: int | None = None
@@ -549,26 +734,41 @@ class RawRtpSender:
         """Serialize ``packet`` with this subscriber's header-extension ids (others are left out)."""
         return packet.serialize(self._extensions)
 
-    async def send(self, data: bytes) -> bool:
-        """Encrypt and send one RTP packet; False (and nothing sent) when the connection is not up."""
-        try:
-            await self.sender.transport._send_rtp(data)
-        except ConnectionError:
+    def send_now(self, data: bytes, payload_octets: int = -1) -> bool:
+        """Encrypt and send one RTP packet at once; False (and nothing sent) when the connection is not up.
+
+        The per-packet path: no coroutine, no allocation beyond the encrypted copy (see :class:`_SendPath`).
+        ``payload_octets`` is for callers that know the packet carries the sender's own SSRC and how much
+        of it is payload (the sender-report octet count); by default both are read from ``data``.
+        """
+        path = self._path
+        dtls = self.sender.transport
+        if path is None or not path.usable(dtls):
+            path = self._path = _SendPath.resolve(dtls)
+            if path is None:
+                return False
+        if not path.send(data):
             return False
-        if int.from_bytes(data[8:12], "big") == self.ssrc:
-            self._count(data)
+        if payload_octets < 0:
+            if data[8:12] != self._ssrc_bytes:
+                return True  # RTX, or another stream: not in our sender reports
+            padding = data[-1] if data[0] & 0x20 else 0
+            payload_octets = max(0, len(data) - _header_length(data) - padding)
+        self._count(data, payload_octets)
         return True
+
+    async def send(self, data: bytes) -> bool:
+        """:meth:`send_now`, for callers in a coroutine."""
+        return self.send_now(data)
 
     def set_report_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
         """Set the NTP/RTP timestamp pair for the next sender reports (e.g. from the publisher's SR)."""
         setattr(self.sender, _TX_NTP_TIMESTAMP, ntp_timestamp)
         setattr(self.sender, _TX_RTP_TIMESTAMP, rtp_timestamp)
 
-    def _count(self, data: bytes) -> None:
-        header = _header_length(data)
-        padding = data[-1] if data[0] & 0x20 else 0
+    def _count(self, data: bytes, payload_octets: int) -> None:
         self._packets += 1
-        self._octets += max(0, len(data) - header - padding)
+        self._octets += payload_octets
         setattr(self.sender, _TX_PACKET_COUNT, self._packets)
         setattr(self.sender, _TX_OCTET_COUNT, self._octets)
         if self._auto_report_clock:
