@@ -27,12 +27,13 @@ hook. The design and the reasons are in ``docs/media-design.md``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
 import ipaddress
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, NoReturn
@@ -68,6 +69,7 @@ __all__ = [
     "AIORTC_VERSION",
     "PYLIBSRTP_VERSION",
     "AiortcIncompatibleError",
+    "DatagramCallback",
     "Negotiated",
     "RawRtpSender",
     "RembCallback",
@@ -78,6 +80,7 @@ __all__ = [
     "announce_addresses",
     "attach_rtp_tap",
     "check_compatible",
+    "divert_rtp",
     "observe_rtcp",
     "request_keyframe",
     "rtc_configuration",
@@ -136,6 +139,16 @@ _RX_SEND_RTCP: Final = "_send_rtcp"
 # StunProtocol.send_data does with the pair: protocol.transport.sendto(data, pair.remote_addr).
 _DTLS_STATE: Final = "_state"
 _DTLS_TX_SRTP: Final = "_tx_srtp"
+_DTLS_RX_SRTP: Final = "_rx_srtp"
+# The receive path taps and diverted transports take: aioice's StunProtocol.datagram_received hands every
+# non-STUN datagram to Connection.data_received (looked up on the instance), which queues it for aiortc's
+# DTLS receive task; SRTP is decrypted and handled right there instead (see _ReceivePath).
+_ICE_DATA_RECEIVED: Final = "data_received"
+# ... and before that, StunProtocol.datagram_received tries to parse every datagram as STUN (an exception per
+# media packet); a connection's protocols (Connection._protocols) get a datagram_received that passes
+# SRTP/SRTCP (first byte 128-191, RFC 7983) straight on.
+_ICE_PROTOCOLS: Final = "_protocols"
+_STUN_DATAGRAM_RECEIVED: Final = "datagram_received"
 _ICE_CONNECTION: Final = "_connection"
 _ICE_NOMINATED: Final = "_nominated"
 # pylibsrtp.Session: the srtp_t handle and the 1,500-byte work buffer protect() copies each packet into.
@@ -150,6 +163,7 @@ _srtp_binding: Final[Any] = importlib.import_module("pylibsrtp._binding")
 _srtp_ffi: Final[Any] = _srtp_binding.ffi
 _srtp_lib: Final[Any] = _srtp_binding.lib
 _srtp_protect: Final[Callable[..., int]] = getattr(_srtp_lib, "srtp_protect", lambda *_: 1)
+_srtp_unprotect: Final[Callable[..., int]] = getattr(_srtp_lib, "srtp_unprotect", lambda *_: 1)
 
 _ORIGINAL_GET_HOST_ADDRESSES: Final[Callable[[bool, bool], list[str]]] = aioice.ice.get_host_addresses
 
@@ -302,6 +316,23 @@ def _send_path_problems(allow_other_version: bool) -> list[str]:
     problems += _check_uses(
         pylibsrtp.Session, "__init__", (_SRTP_CONTEXT, _SRTP_CDATA, _SRTP_BUFFER), "the session's work buffer"
     )
+    problems += _check_uses(
+        RTCDtlsTransport, "__init__", (_DTLS_RX_SRTP,), "the SRTP session we decrypt with"
+    )
+    problems += _check_uses(
+        RTCDtlsTransport, "_recv_next", (_DTLS_RX_SRTP,), "the receive path decrypts the same way"
+    )
+    problems += _check_uses(
+        aioice.ice.StunProtocol, "datagram_received", (_ICE_DATA_RECEIVED,), "non-STUN datagrams go there"
+    )
+    problems += _check_uses(aioice.ice.Connection, "__init__", (_ICE_PROTOCOLS,), "the connection's sockets")
+    problem = _check_method(
+        aioice.ice.StunProtocol, _STUN_DATAGRAM_RECEIVED, ("self", "data", "addr"), False
+    ) or _check_method(aioice.ice.Connection, _ICE_DATA_RECEIVED, ("self", "data", "component"), False)
+    if problem:
+        problems.append(problem)
+    if not callable(getattr(_srtp_lib, "srtp_unprotect", None)):
+        problems.append("pylibsrtp's binding has no srtp_unprotect")
     if not isinstance(inspect.getattr_static(aioice.ice.CandidatePair, "remote_addr", None), property):
         problems.append("aioice.ice.CandidatePair.remote_addr is no longer a property")
     return problems
@@ -380,6 +411,142 @@ class _TapBuffer:
         # aiortc 1.16 reads (pli_flag, encoded_frame): never ask for a PLI, never complete a frame.
         self.packet = packet
         return False, None
+
+
+_DONE: Final = object()
+_tasks_in_flight: set[asyncio.Future[None]] = set()
+
+
+def _step(coroutine: Coroutine[Any, Any, None]) -> object:
+    """Resume the coroutine: what it waits for now, or ``_DONE`` once it has ended (its errors logged)."""
+    try:
+        return coroutine.send(None)
+    except StopIteration:
+        return _DONE
+    except Exception:
+        logger.exception("handling an RTP packet failed")
+        return _DONE
+
+
+def _drive(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run an aiortc coroutine to its end now if it never really waits (the RTP path does not: its sends
+    are synchronous underneath); should it wait after all, a task finishes it."""
+    awaited = _step(coroutine)
+    if awaited is not _DONE:
+        _tasks_in_flight.add(task := asyncio.ensure_future(_finish(coroutine, awaited)))
+        task.add_done_callback(_tasks_in_flight.discard)
+
+
+async def _finish(coroutine: Coroutine[Any, Any, None], awaited: object) -> None:
+    while awaited is not _DONE:
+        with contextlib.suppress(Exception):  # the coroutine sees the same outcome when resumed
+            await (awaited if isinstance(awaited, asyncio.Future) else asyncio.sleep(0))
+        awaited = _step(coroutine)
+
+
+class _ReceivePath:
+    """Decrypted RTP handled inside aioice's datagram callback, not through aiortc's queue and DTLS task.
+
+    aiortc queues every datagram (``Connection.data_received``) for a receive task that wakes up, decrypts
+    (pylibsrtp allocates per call) and hands it on: two event-loop turns and a task switch per packet. For
+    a connection with taps (or diverted), SRTP — not SRTCP, not DTLS — is decrypted in place here with a
+    preallocated length cell and handed to ``RTCDtlsTransport._handle_rtp_data`` at once (which the taps
+    wrap); everything else still takes aiortc's way. aiortc's transport counters (``getStats`` of the
+    transport) do not see these packets.
+    """
+
+    __slots__ = (
+        "buffer",
+        "cdata",
+        "connection",
+        "context",
+        "dtls",
+        "hooked",
+        "length",
+        "limit",
+        "original",
+        "srtp",
+    )
+
+    def __init__(self, dtls: RTCDtlsTransport) -> None:
+        connection = getattr(dtls.transport, _ICE_CONNECTION)
+        self.connection = connection
+        self.hooked: set[int] = set()
+        self.dtls = dtls
+        self.original: Callable[[bytes, int], None] = getattr(connection, _ICE_DATA_RECEIVED)
+        self.srtp: pylibsrtp.Session | None = None
+        self.context: Any = None
+        self.cdata: Any = None
+        self.buffer: Any = None
+        self.limit = 0
+        self.length = _srtp_ffi.new("int *")
+        setattr(connection, _ICE_DATA_RECEIVED, self.data_received)
+        self._hook_protocols()
+
+    def _hook_protocols(self) -> None:
+        """Let the connection's sockets pass SRTP/SRTCP on without a STUN parse (sockets bound since the
+        last call included: gathering may come after the hook)."""
+        receive = self.data_received
+        for protocol in getattr(self.connection, _ICE_PROTOCOLS):
+            if id(protocol) in self.hooked:
+                continue
+            self.hooked.add(id(protocol))
+            original = getattr(protocol, _STUN_DATAGRAM_RECEIVED)
+            component = protocol.local_candidate.component
+
+            def datagram_received(
+                data: bytes,
+                addr: tuple[Any, ...],
+                original: Callable[[bytes, tuple[Any, ...]], None] = original,
+                component: int = component,
+            ) -> None:
+                if 127 < data[0] < 192:
+                    receive(data, component)
+                else:
+                    original(data, addr)
+
+            setattr(protocol, _STUN_DATAGRAM_RECEIVED, datagram_received)
+
+    def data_received(self, data: bytes, component: int) -> None:
+        dtls = self.dtls
+        if (
+            127 < data[0] < 192
+            and not 191 < data[1] < 209  # SRTCP (aiortc's is_rtcp)
+            and getattr(dtls, _DTLS_STATE) is DtlsState.CONNECTED
+        ):
+            srtp = getattr(dtls, _DTLS_RX_SRTP)
+            if srtp is not self.srtp:
+                self._use(srtp)
+            size = len(data)
+            if size <= self.limit:
+                buffer = self.buffer
+                buffer[0:size] = data
+                length = self.length
+                length[0] = size
+                if not _srtp_unprotect(self.context, self.cdata, length):
+                    arrival_time_ms = int((time.time() + _NTP_UNIX_OFFSET) * 1000)
+                    _drive(getattr(dtls, _HANDLE_RTP_DATA)(buffer[0 : length[0]], arrival_time_ms))
+                return  # what libsrtp refuses (or what is too long) is dropped, as aiortc does
+        elif data[0] < 128 and len(self.hooked) < len(getattr(self.connection, _ICE_PROTOCOLS)):
+            self._hook_protocols()  # STUN or DTLS: sockets may have been bound since we looked
+        self.original(data, component)
+
+    def _use(self, srtp: pylibsrtp.Session) -> None:
+        self.srtp = srtp
+        self.context = getattr(srtp, _SRTP_CONTEXT)[0]
+        self.cdata = getattr(srtp, _SRTP_CDATA)
+        self.buffer = getattr(srtp, _SRTP_BUFFER)
+        self.limit = len(self.buffer)
+
+
+_receive_paths: WeakKeyDictionary[RTCDtlsTransport, _ReceivePath] = WeakKeyDictionary()
+
+
+def _receive_path(dtls: RTCDtlsTransport) -> None:
+    """Give the transport's connection the synchronous receive path (once)."""
+    if dtls not in _receive_paths:
+        _require(dtls.transport, _ICE_CONNECTION)
+        _receive_paths[dtls] = _ReceivePath(dtls)
 
 
 class _DatagramSlot:
@@ -517,6 +684,7 @@ class RtpTap:
     def _watch(self, transport: RTCDtlsTransport) -> None:
         self._transport = transport
         self._slot = _datagram_slot(transport)
+        _receive_path(transport)
 
     async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         transport = self.receiver.transport
@@ -541,6 +709,30 @@ class RtpTap:
                 await result
         except Exception:
             logger.exception("RTP tap callback %r failed", self._on_rtp)
+
+
+DatagramCallback = Callable[[bytes, int], None]
+"""``on_datagram(data, arrival_time_ms)``: one decrypted RTP datagram (a plain function)."""
+
+
+def divert_rtp(transport: RTCDtlsTransport, on_datagram: DatagramCallback) -> None:
+    """Hand every decrypted RTP datagram of ``transport`` to ``on_datagram`` *instead of* aiortc's receivers.
+
+    Nothing is parsed, routed, counted for receiver reports, NACKed, estimated or decoded: this is for load
+    generators that count what arrives as cheaply as possible (a participant wants :func:`attach_rtp_tap`).
+    RTCP still reaches aiortc. Under BUNDLE one DTLS transport carries a peer connection's every m-section:
+    call it from the ``track`` handler with ``transceiver.receiver.transport``; a transport with taps is
+    refused, and diverting twice replaces the callback.
+    """
+    _require(transport, _HANDLE_RTP_DATA)
+    if transport in _datagram_slots:
+        raise RuntimeError("this transport has RTP taps; divert a connection without taps")
+
+    async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
+        on_datagram(data, arrival_time_ms)
+
+    setattr(transport, _HANDLE_RTP_DATA, handle_rtp_data)
+    _receive_path(transport)
 
 
 def attach_rtp_tap(

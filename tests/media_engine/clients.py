@@ -34,6 +34,7 @@ from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket, RtpPacket
 from av.video.codeccontext import VideoCodecContext
 from av.video.frame import PictureType
 
+from bench.media_clients import VP8_REALTIME
 from media.aiortc_hooks import attach_rtp_tap, observe_rtcp, rtc_configuration
 from media.engine import RoomMedia, TrackInfo
 
@@ -83,14 +84,7 @@ class PliCamera(MediaStreamTrack):
                 "x264-params": "keyint=1000000:min-keyint=1000000:scenecut=0:bframes=0",
             }
         else:
-            self._encoder.options = {
-                "deadline": "realtime",
-                "cpu-used": "8",
-                "lag-in-frames": "0",
-                "auto-alt-ref": "0",
-                "kf-max-dist": "1000000",
-                "drop-threshold": "0",
-            }
+            self._encoder.options = dict(VP8_REALTIME)
         size = self.width * self.height
         # A smooth diagonal gradient that moves sideways: cheap to encode, never two frames alike.
         self._pattern = bytes((i % self.width + i // self.width) & 0xFF for i in range(2 * size))
