@@ -7,12 +7,16 @@ API for that, so this module opens a few doors into it; the rest of ``media/`` u
   datagram) to a callback in place of aiortc's jitter buffer, while aiortc keeps its receive statistics,
   receiver reports, NACKs, RTX unwrapping and REMB; the receiver's decoder thread is stopped, so its track
   never yields frames.
+  Tapped connections decrypt and hand on SRTP inside aioice's datagram callback (no queue, no task
+  switch); :func:`divert_rtp` gives a load generator the decrypted datagrams and nothing else.
 - :class:`RawRtpSender` sends prepared RTP through a sender's SRTP session, with the SSRC, payload types and
-  header-extension ids negotiated for it, and keeps the counters aiortc's sender reports are built from.
+  header-extension ids negotiated for it, and keeps the counters aiortc's sender reports are built from;
+  :meth:`RawRtpSender.send_now` encrypts in place and hands the datagram to the ICE pair synchronously.
   The sender's track is a :class:`SilentTrack`, so SDP and SSRC negotiation stay normal.
   :func:`set_stream_id` names the media stream (``a=msid``) a sender's track is announced in.
 - :func:`observe_rtcp` shows a sender the subscriber's RTCP (PLI, FIR, NACK, REMB, RR) and a receiver the
-  publisher's (SR, BYE); :func:`send_rtcp`, :func:`request_keyframe` and :func:`send_remb` talk upstream.
+  publisher's (SR, BYE); :func:`send_rtcp`, :func:`request_keyframe` and :func:`send_remb` talk upstream;
+  a tap's ``on_remb`` gets aiortc's uplink estimate instead of its being sent.
 - :func:`announce_addresses` picks the addresses aioice binds and announces host candidates on (aioice
   skips 127.0.0.1, so loopback tests need it); :func:`rtc_configuration` never falls back to aiortc's
   public default STUN server.

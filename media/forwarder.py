@@ -527,7 +527,8 @@ class OutSlot:
         # stream; from then on a Vp8PictureIdRewriter keeps them continuous.
         self.vp8: Vp8PictureIdRewriter | None = None
         self.vp8_source: int | None = None if self.video and codec is Codec.VP8 else -1
-        self.cache = RetransmitCache(size=cache)
+        # Audio is never NACKed (the room's Opus negotiates no nack feedback): only video is remembered.
+        self.cache = RetransmitCache(size=cache if self.video else 1)
         self.payload_type = 0
         self._mid_id = 0
         self._mid_value = b""
@@ -618,14 +619,16 @@ class OutSlot:
                 head, tail, first = self._ext_head, self._ext_tail, incoming.first | 0x10
             else:
                 head, tail, first, extension = self._ext_plain, b"", incoming.first | self._plain_bit, b""
-            header = _FIXED.pack(
-                first, incoming.marker | self.payload_type, out_seq, out_timestamp, self.ssrc
-            )
-            out = b"".join((header, incoming.csrcs, head, extension, tail, incoming.tail))
+            fixed = _FIXED.pack(first, incoming.marker | self.payload_type, out_seq, out_timestamp, self.ssrc)
+            header = b"".join((fixed, incoming.csrcs, head, extension, tail))
+            out = header + incoming.tail
+            if self.video:  # the caches of all subscribers share one copy of the payload
+                self.cache.store(out_seq, header, incoming.tail)
         else:
             out = self._rewrite_slowly(incoming, out_seq, out_timestamp, segment_start)
             payload_octets = -1  # the payload may have changed size: let the sender count it
-        self.cache.store(out_seq, out)
+            if self.video:
+                self.cache.store(out_seq, out)
         self.packets += 1
         hook = self._shared.loss_hook
         if hook is not None and hook(self.subscriber_id, source.info, out):
