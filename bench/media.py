@@ -188,7 +188,7 @@ async def run_rooms(
     result.rss_per_room_mb = (result.rss_after_mb - result.rss_before_mb) / rooms
     first = result.rss_samples[0][1]
     result.rss_growth = (result.rss_after_mb - first) / first if first else 0.0
-    result.errors = errors()
+    result.errors = errors() + [failure for person in everyone for failure in person.failures]
     return result, everyone
 
 

@@ -270,6 +270,18 @@ class Participant:
         self._video_types: set[int] = set()
         self._diverted = False
         self._lock = asyncio.Lock()
+        self._closing = False
+        self.failures: list[str] = []
+        """Connections that failed or closed before :meth:`close` (reported with the results)."""
+        for label, pc in (("publish", self.publish_pc), ("subscribe", self.subscribe_pc)):
+            pc.on("connectionstatechange", self._watch(label, pc))
+
+    def _watch(self, label: str, pc: RTCPeerConnection) -> Callable[[], None]:
+        def changed() -> None:
+            if not self._closing and pc.connectionState in ("failed", "closed"):
+                self.failures.append(f"{self.name}: {label} connection {pc.connectionState}")
+
+        return changed
 
     async def publish(self) -> None:
         """Offer camera and microphone on the publish connection."""
@@ -335,6 +347,7 @@ class Participant:
         return totals
 
     async def close(self) -> None:
+        self._closing = True
         self.camera.stop()
         self.microphone.stop()
         await self.publish_pc.close()

@@ -94,7 +94,10 @@ class RoomConnection:
         self._tasks: set[asyncio.Task[None]] = set()
         self.sio.on("room", self._on_room, namespace=NAMESPACE)
         self.sio.on("subscribe_offer", self._on_offer, namespace=NAMESPACE)
+        self.sio.on("closed", self._on_closed, namespace=NAMESPACE)
+        self.sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
         participant.signaling = self
+        self._leaving = False
 
     async def join(self, token: str) -> None:
         """Connect, sync, acknowledge (parties) and wait until admitted (the host admits at once)."""
@@ -144,6 +147,13 @@ class RoomConnection:
         await self._call("check_identity", check)
         await self._call("admit", {"participant_id": participant_id})
 
+    def _on_closed(self, data: dict[str, Any]) -> None:
+        self.errors.append(f"{self.participant.name}: closed by the server: {data}")
+
+    def _on_disconnect(self, *_reason: object) -> None:
+        if not self._leaving:
+            self.errors.append(f"{self.participant.name}: socket.io connection lost")
+
     async def _on_offer(self, data: dict[str, Any]) -> None:
         self._spawn(self.participant.on_subscribe_offer(data["sdp"], data.get("tracks", {})))
 
@@ -159,6 +169,7 @@ class RoomConnection:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
+        self._leaving = True
         if self.sio.connected:
             await self.sio.disconnect()
         for task in list(self._tasks):
