@@ -53,6 +53,9 @@ def cases() -> dict[str, tuple[str, dict[str, object]]]:
     for seq in range(512):
         cache.store(seq, packet)
     compound = bytes(SenderReport(1, 2, 3, 4, 5)) + bytes(SourceDescription.cname(1, b"x" * 16))
+    # What media.forwarder.OutSlot builds per packet: the subscriber's block around abs-send-time, prebuilt.
+    head = struct.pack("!HHB", 0xBEDE, 2, (3 << 4) | 2)
+    tail = bytes(((4 << 4) | 0,)) + b"1" + bytes(2)
     names: dict[str, object] = {
         "packet": packet,
         "fu_a": h264_fu_a(),
@@ -68,6 +71,11 @@ def cases() -> dict[str, tuple[str, dict[str, object]]]:
         "seqs": itertools.cycle(range(1, 65536)),
         "now": itertools.count(0, 0.001),
         "aiortc_packet": RtpPacket.parse(packet),
+        "fixed": struct.Struct("!BBHII"),
+        "head": head,
+        "tail": tail,
+        "payload_tail": packet[header.payload_offset :],
+        "ast": ABS_SEND_TIME,
         **{
             f.__name__: f
             for f in (RtpHeader, rewrite, abs_send_time, vp8_is_keyframe, h264_is_keyframe, parse_rtcp)
@@ -81,6 +89,10 @@ def cases() -> dict[str, tuple[str, dict[str, object]]]:
         "RTP rewrite, no extensions": ("rewrite(packet, ssrc=7, seq=8, timestamp=9)", names),
         "RTP rewrite with mid + abs-send-time": (
             "rewrite(packet, ssrc=7, seq=8, timestamp=9, extensions={3: b'1', 2: abs_send_time(0.5)})",
+            names,
+        ),
+        "RTP forwarded copy, prebuilt block (forwarder)": (
+            "b''.join((fixed.pack(0x90, 0x80 | 96, 8, 9, 7), b'', head, ast, tail, payload_tail))",
             names,
         ),
         "VP8 keyframe check": ("vp8_is_keyframe(packet, start, end)", names),

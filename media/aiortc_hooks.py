@@ -7,12 +7,16 @@ API for that, so this module opens a few doors into it; the rest of ``media/`` u
   datagram) to a callback in place of aiortc's jitter buffer, while aiortc keeps its receive statistics,
   receiver reports, NACKs, RTX unwrapping and REMB; the receiver's decoder thread is stopped, so its track
   never yields frames.
+  Tapped connections decrypt and hand on SRTP inside aioice's datagram callback (no queue, no task
+  switch); :func:`divert_rtp` gives a load generator the decrypted datagrams and nothing else.
 - :class:`RawRtpSender` sends prepared RTP through a sender's SRTP session, with the SSRC, payload types and
-  header-extension ids negotiated for it, and keeps the counters aiortc's sender reports are built from.
+  header-extension ids negotiated for it, and keeps the counters aiortc's sender reports are built from;
+  :meth:`RawRtpSender.send_now` encrypts in place and hands the datagram to the ICE pair synchronously.
   The sender's track is a :class:`SilentTrack`, so SDP and SSRC negotiation stay normal.
   :func:`set_stream_id` names the media stream (``a=msid``) a sender's track is announced in.
 - :func:`observe_rtcp` shows a sender the subscriber's RTCP (PLI, FIR, NACK, REMB, RR) and a receiver the
-  publisher's (SR, BYE); :func:`send_rtcp`, :func:`request_keyframe` and :func:`send_remb` talk upstream.
+  publisher's (SR, BYE); :func:`send_rtcp`, :func:`request_keyframe` and :func:`send_remb` talk upstream;
+  a tap's ``on_remb`` gets aiortc's uplink estimate instead of its being sent.
 - :func:`announce_addresses` picks the addresses aioice binds and announces host candidates on (aioice
   skips 127.0.0.1, so loopback tests need it); :func:`rtc_configuration` never falls back to aiortc's
   public default STUN server.
@@ -27,22 +31,27 @@ hook. The design and the reasons are in ``docs/media-design.md``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import inspect
 import ipaddress
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, NoReturn
+from typing import Any, Final, NoReturn
 from weakref import WeakKeyDictionary
 
 import aioice.ice
 import aiortc
 import aiortc.rtcpeerconnection
+import pylibsrtp
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCRtpReceiver, RTCRtpSender
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import State as DtlsState
+from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpparameters import (
     RTCRtpCodecParameters,
     RTCRtpParameters,
@@ -57,13 +66,17 @@ from aiortc.rtp import (
     RtcpPsfbPacket,
     RtpPacket,
     pack_remb_fci,
+    unpack_remb_fci,
 )
 
 __all__ = [
     "AIORTC_VERSION",
+    "PYLIBSRTP_VERSION",
     "AiortcIncompatibleError",
+    "DatagramCallback",
     "Negotiated",
     "RawRtpSender",
+    "RembCallback",
     "RtcpCallback",
     "RtpCallback",
     "RtpTap",
@@ -71,6 +84,7 @@ __all__ = [
     "announce_addresses",
     "attach_rtp_tap",
     "check_compatible",
+    "divert_rtp",
     "observe_rtcp",
     "request_keyframe",
     "rtc_configuration",
@@ -89,6 +103,9 @@ RtpCallback = Callable[[RtpPacket, bytes, int], Awaitable[None] | None]
 
 RtcpCallback = Callable[[AnyRtcpPacket], Awaitable[None] | None]
 """``on_rtcp(packet)``: a plain function or a coroutine function."""
+
+RembCallback = Callable[[int, list[int]], None]
+"""``on_remb(bitrate, media_ssrcs)``: a REMB that aiortc's estimator would have sent (bits/s; SSRCs)."""
 
 # --- Every private name we use, in one place (verified by check_compatible) ---------------------------------
 
@@ -118,6 +135,39 @@ _TX_STREAM_ID: Final = "_stream_id"
 # RTCDtlsTransport._rtp_header_extensions_map (only to rebuild a datagram outside the receive loop).
 # aioice: the module function Connection.gather_candidates asks for the addresses to bind host candidates.
 _GET_HOST_ADDRESSES: Final = "get_host_addresses"
+# RTCRtpReceiver: sends its RTCP (receiver reports, NACK, PLI, and REMB from its estimator) through it.
+_RX_SEND_RTCP: Final = "_send_rtcp"
+# The send path RawRtpSender.send takes instead of the four coroutines behind RTCDtlsTransport._send_rtp:
+# RTCDtlsTransport._state / ._tx_srtp (a pylibsrtp.Session), RTCIceTransport._connection (an aioice
+# Connection), Connection._nominated (component -> CandidatePair, read by Connection.sendto), and what
+# StunProtocol.send_data does with the pair: protocol.transport.sendto(data, pair.remote_addr).
+_DTLS_STATE: Final = "_state"
+_DTLS_TX_SRTP: Final = "_tx_srtp"
+_DTLS_RX_SRTP: Final = "_rx_srtp"
+# The receive path taps and diverted transports take: aioice's StunProtocol.datagram_received hands every
+# non-STUN datagram to Connection.data_received (looked up on the instance), which queues it for aiortc's
+# DTLS receive task; SRTP is decrypted and handled right there instead (see _ReceivePath).
+_ICE_DATA_RECEIVED: Final = "data_received"
+# ... and before that, StunProtocol.datagram_received tries to parse every datagram as STUN (an exception per
+# media packet); a connection's protocols (Connection._protocols) get a datagram_received that passes
+# SRTP/SRTCP (first byte 128-191, RFC 7983) straight on.
+_ICE_PROTOCOLS: Final = "_protocols"
+_STUN_DATAGRAM_RECEIVED: Final = "datagram_received"
+_ICE_CONNECTION: Final = "_connection"
+_ICE_NOMINATED: Final = "_nominated"
+# pylibsrtp.Session: the srtp_t handle and the 1,500-byte work buffer protect() copies each packet into.
+_SRTP_CONTEXT: Final = "_srtp"
+_SRTP_CDATA: Final = "_cdata"
+_SRTP_BUFFER: Final = "_buffer"
+#: The pylibsrtp release the send path was written against (pinned in constraints.txt).
+PYLIBSRTP_VERSION: Final = "1.0.0"
+_SRTP_TRAILER: Final = 16 + 128  # pylibsrtp's SRTP_MAX_TRAILER_LEN: room protect() keeps for the tag
+# pylibsrtp's cffi binding (no type information): srtp_protect(srtp_t, void *packet, int *length) -> status.
+_srtp_binding: Final[Any] = importlib.import_module("pylibsrtp._binding")
+_srtp_ffi: Final[Any] = _srtp_binding.ffi
+_srtp_lib: Final[Any] = _srtp_binding.lib
+_srtp_protect: Final[Callable[..., int]] = getattr(_srtp_lib, "srtp_protect", lambda *_: 1)
+_srtp_unprotect: Final[Callable[..., int]] = getattr(_srtp_lib, "srtp_unprotect", lambda *_: 1)
 
 _ORIGINAL_GET_HOST_ADDRESSES: Final[Callable[[bool, bool], list[str]]] = aioice.ice.get_host_addresses
 
@@ -230,12 +280,66 @@ def check_compatible(*, allow_other_version: bool = False) -> None:
     problems += _check_uses(
         aioice.ice.Connection, "gather_candidates", (_GET_HOST_ADDRESSES,), "announce_addresses replaces it"
     )
+    problems += _send_path_problems(allow_other_version)
+    problem = _check_method(RTCRtpReceiver, _RX_SEND_RTCP, ("self", "packet"), True)
+    if problem:
+        problems.append(problem)
+    problems += _check_uses(
+        RTCRtpReceiver, _HANDLE_RTP, (_RX_SEND_RTCP,), "its estimator's REMB goes out there (on_remb)"
+    )
 
     if problems:
         raise AiortcIncompatibleError(
             "aiortc/aioice internals changed; review media/aiortc_hooks.py and docs/media-design.md:\n- "
             + "\n- ".join(problems)
         )
+
+
+def _send_path_problems(allow_other_version: bool) -> list[str]:
+    """What RawRtpSender's send path relies on: aiortc's DTLS and ICE transports, aioice, pylibsrtp."""
+    problems: list[str] = []
+    if pylibsrtp.__version__ != PYLIBSRTP_VERSION and not allow_other_version:
+        problems.append(
+            f"pylibsrtp {pylibsrtp.__version__} is installed, "
+            f"the send path was written for {PYLIBSRTP_VERSION}"
+        )
+    if not callable(getattr(_srtp_lib, "srtp_protect", None)):
+        problems.append("pylibsrtp's binding has no srtp_protect")
+    problems += _check_uses(
+        RTCDtlsTransport, "__init__", (_DTLS_STATE, _DTLS_TX_SRTP), "the state and SRTP session we send with"
+    )
+    problems += _check_uses(
+        RTCDtlsTransport, "_send_rtp", (_DTLS_STATE, _DTLS_TX_SRTP), "RawRtpSender.send does what it does"
+    )
+    problems += _check_uses(RTCIceTransport, "__init__", (_ICE_CONNECTION,), "its aioice connection")
+    problems += _check_uses(aioice.ice.Connection, "__init__", (_ICE_NOMINATED,), "the nominated pairs")
+    problems += _check_uses(aioice.ice.Connection, "sendto", (_ICE_NOMINATED,), "data goes to that pair")
+    problems += _check_uses(
+        aioice.ice.StunProtocol, "send_data", ("transport", "sendto"), "a pair's datagrams go there"
+    )
+    problems += _check_uses(
+        pylibsrtp.Session, "__init__", (_SRTP_CONTEXT, _SRTP_CDATA, _SRTP_BUFFER), "the session's work buffer"
+    )
+    problems += _check_uses(
+        RTCDtlsTransport, "__init__", (_DTLS_RX_SRTP,), "the SRTP session we decrypt with"
+    )
+    problems += _check_uses(
+        RTCDtlsTransport, "_recv_next", (_DTLS_RX_SRTP,), "the receive path decrypts the same way"
+    )
+    problems += _check_uses(
+        aioice.ice.StunProtocol, "datagram_received", (_ICE_DATA_RECEIVED,), "non-STUN datagrams go there"
+    )
+    problems += _check_uses(aioice.ice.Connection, "__init__", (_ICE_PROTOCOLS,), "the connection's sockets")
+    problem = _check_method(
+        aioice.ice.StunProtocol, _STUN_DATAGRAM_RECEIVED, ("self", "data", "addr"), False
+    ) or _check_method(aioice.ice.Connection, _ICE_DATA_RECEIVED, ("self", "data", "component"), False)
+    if problem:
+        problems.append(problem)
+    if not callable(getattr(_srtp_lib, "srtp_unprotect", None)):
+        problems.append("pylibsrtp's binding has no srtp_unprotect")
+    if not isinstance(inspect.getattr_static(aioice.ice.CandidatePair, "remote_addr", None), property):
+        problems.append("aioice.ice.CandidatePair.remote_addr is no longer a property")
+    return problems
 
 
 def _require(instance: object, *names: str) -> None:
@@ -313,6 +417,142 @@ class _TapBuffer:
         return False, None
 
 
+_DONE: Final = object()
+_tasks_in_flight: set[asyncio.Future[None]] = set()
+
+
+def _step(coroutine: Coroutine[Any, Any, None]) -> object:
+    """Resume the coroutine: what it waits for now, or ``_DONE`` once it has ended (its errors logged)."""
+    try:
+        return coroutine.send(None)
+    except StopIteration:
+        return _DONE
+    except Exception:
+        logger.exception("handling an RTP packet failed")
+        return _DONE
+
+
+def _drive(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run an aiortc coroutine to its end now if it never really waits (the RTP path does not: its sends
+    are synchronous underneath); should it wait after all, a task finishes it."""
+    awaited = _step(coroutine)
+    if awaited is not _DONE:
+        _tasks_in_flight.add(task := asyncio.ensure_future(_finish(coroutine, awaited)))
+        task.add_done_callback(_tasks_in_flight.discard)
+
+
+async def _finish(coroutine: Coroutine[Any, Any, None], awaited: object) -> None:
+    while awaited is not _DONE:
+        with contextlib.suppress(Exception):  # the coroutine sees the same outcome when resumed
+            await (awaited if isinstance(awaited, asyncio.Future) else asyncio.sleep(0))
+        awaited = _step(coroutine)
+
+
+class _ReceivePath:
+    """Decrypted RTP handled inside aioice's datagram callback, not through aiortc's queue and DTLS task.
+
+    aiortc queues every datagram (``Connection.data_received``) for a receive task that wakes up, decrypts
+    (pylibsrtp allocates per call) and hands it on: two event-loop turns and a task switch per packet. For
+    a connection with taps (or diverted), SRTP — not SRTCP, not DTLS — is decrypted in place here with a
+    preallocated length cell and handed to ``RTCDtlsTransport._handle_rtp_data`` at once (which the taps
+    wrap); everything else still takes aiortc's way. aiortc's transport counters (``getStats`` of the
+    transport) do not see these packets.
+    """
+
+    __slots__ = (
+        "buffer",
+        "cdata",
+        "connection",
+        "context",
+        "dtls",
+        "hooked",
+        "length",
+        "limit",
+        "original",
+        "srtp",
+    )
+
+    def __init__(self, dtls: RTCDtlsTransport) -> None:
+        connection = getattr(dtls.transport, _ICE_CONNECTION)
+        self.connection = connection
+        self.hooked: set[int] = set()
+        self.dtls = dtls
+        self.original: Callable[[bytes, int], None] = getattr(connection, _ICE_DATA_RECEIVED)
+        self.srtp: pylibsrtp.Session | None = None
+        self.context: Any = None
+        self.cdata: Any = None
+        self.buffer: Any = None
+        self.limit = 0
+        self.length = _srtp_ffi.new("int *")
+        setattr(connection, _ICE_DATA_RECEIVED, self.data_received)
+        self._hook_protocols()
+
+    def _hook_protocols(self) -> None:
+        """Let the connection's sockets pass SRTP/SRTCP on without a STUN parse (sockets bound since the
+        last call included: gathering may come after the hook)."""
+        receive = self.data_received
+        for protocol in getattr(self.connection, _ICE_PROTOCOLS):
+            if id(protocol) in self.hooked:
+                continue
+            self.hooked.add(id(protocol))
+            original = getattr(protocol, _STUN_DATAGRAM_RECEIVED)
+            component = protocol.local_candidate.component
+
+            def datagram_received(
+                data: bytes,
+                addr: tuple[Any, ...],
+                original: Callable[[bytes, tuple[Any, ...]], None] = original,
+                component: int = component,
+            ) -> None:
+                if 127 < data[0] < 192:
+                    receive(data, component)
+                else:
+                    original(data, addr)
+
+            setattr(protocol, _STUN_DATAGRAM_RECEIVED, datagram_received)
+
+    def data_received(self, data: bytes, component: int) -> None:
+        dtls = self.dtls
+        if (
+            127 < data[0] < 192
+            and not 191 < data[1] < 209  # SRTCP (aiortc's is_rtcp)
+            and getattr(dtls, _DTLS_STATE) is DtlsState.CONNECTED
+        ):
+            srtp = getattr(dtls, _DTLS_RX_SRTP)
+            if srtp is not self.srtp:
+                self._use(srtp)
+            size = len(data)
+            if size <= self.limit:
+                buffer = self.buffer
+                buffer[0:size] = data
+                length = self.length
+                length[0] = size
+                if not _srtp_unprotect(self.context, self.cdata, length):
+                    arrival_time_ms = int((time.time() + _NTP_UNIX_OFFSET) * 1000)
+                    _drive(getattr(dtls, _HANDLE_RTP_DATA)(buffer[0 : length[0]], arrival_time_ms))
+                return  # what libsrtp refuses (or what is too long) is dropped, as aiortc does
+        elif data[0] < 128 and len(self.hooked) < len(getattr(self.connection, _ICE_PROTOCOLS)):
+            self._hook_protocols()  # STUN or DTLS: sockets may have been bound since we looked
+        self.original(data, component)
+
+    def _use(self, srtp: pylibsrtp.Session) -> None:
+        self.srtp = srtp
+        self.context = getattr(srtp, _SRTP_CONTEXT)[0]
+        self.cdata = getattr(srtp, _SRTP_CDATA)
+        self.buffer = getattr(srtp, _SRTP_BUFFER)
+        self.limit = len(self.buffer)
+
+
+_receive_paths: WeakKeyDictionary[RTCDtlsTransport, _ReceivePath] = WeakKeyDictionary()
+
+
+def _receive_path(dtls: RTCDtlsTransport) -> None:
+    """Give the transport's connection the synchronous receive path (once)."""
+    if dtls not in _receive_paths:
+        _require(dtls.transport, _ICE_CONNECTION)
+        _receive_paths[dtls] = _ReceivePath(dtls)
+
+
 class _DatagramSlot:
     """The decrypted RTP datagram a DTLS transport is handling right now (it handles one at a time)."""
 
@@ -371,8 +611,19 @@ def _unwrapped_datagram(rtx: bytes, packet: RtpPacket) -> bytes:
 class RtpTap:
     """Delivers every RTP packet a receiver accepts to ``on_rtp``; made by :func:`attach_rtp_tap`."""
 
-    def __init__(self, receiver: RTCRtpReceiver, on_rtp: RtpCallback, *, aiortc_remb: bool = True) -> None:
-        _require(receiver, _RX_JITTER_BUFFER, _RX_DECODER_THREAD, _RX_STARTED, _RX_BITRATE_ESTIMATOR)
+    def __init__(
+        self,
+        receiver: RTCRtpReceiver,
+        on_rtp: RtpCallback,
+        *,
+        aiortc_remb: bool = True,
+        on_remb: RembCallback | None = None,
+    ) -> None:
+        _require(
+            receiver, _RX_JITTER_BUFFER, _RX_DECODER_THREAD, _RX_STARTED, _RX_BITRATE_ESTIMATOR, _RX_SEND_RTCP
+        )
+        if on_remb is not None and not aiortc_remb:
+            raise ValueError("on_remb needs aiortc's estimator (aiortc_remb=True)")
         if getattr(receiver, _RX_STARTED):
             raise RuntimeError("attach the RTP tap before the receiver starts (in the 'track' handler)")
         if isinstance(getattr(receiver, _RX_JITTER_BUFFER), _TapBuffer):
@@ -395,6 +646,25 @@ class RtpTap:
             setattr(receiver, _RX_BITRATE_ESTIMATOR, None)
         setattr(receiver, _HANDLE_RTP, self._handle_rtp_packet)
         setattr(receiver, _RECEIVE, self._receive)
+        if on_remb is not None:
+            self._intercept_remb(on_remb)
+
+    def _intercept_remb(self, on_remb: RembCallback) -> None:
+        """Hand the REMBs aiortc's estimator makes to ``on_remb`` instead of sending them; other RTCP
+        (receiver reports, NACK, PLI) goes out as before."""
+        original: Callable[[AnyRtcpPacket], Awaitable[None]] = getattr(self.receiver, _RX_SEND_RTCP)
+
+        async def send_rtcp(packet: AnyRtcpPacket) -> None:
+            if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                try:
+                    bitrate, ssrcs = unpack_remb_fci(packet.fci)
+                    on_remb(bitrate, ssrcs)
+                except Exception:
+                    logger.exception("REMB callback %r failed", on_remb)
+                return
+            await original(packet)
+
+        setattr(self.receiver, _RX_SEND_RTCP, send_rtcp)
 
     async def started(self) -> Negotiated:
         """Wait until the receiver has started; returns what was negotiated for it."""
@@ -418,6 +688,7 @@ class RtpTap:
     def _watch(self, transport: RTCDtlsTransport) -> None:
         self._transport = transport
         self._slot = _datagram_slot(transport)
+        _receive_path(transport)
 
     async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         transport = self.receiver.transport
@@ -444,7 +715,37 @@ class RtpTap:
             logger.exception("RTP tap callback %r failed", self._on_rtp)
 
 
-def attach_rtp_tap(receiver: RTCRtpReceiver, on_rtp: RtpCallback, *, aiortc_remb: bool = True) -> RtpTap:
+DatagramCallback = Callable[[bytes, int], None]
+"""``on_datagram(data, arrival_time_ms)``: one decrypted RTP datagram (a plain function)."""
+
+
+def divert_rtp(transport: RTCDtlsTransport, on_datagram: DatagramCallback) -> None:
+    """Hand every decrypted RTP datagram of ``transport`` to ``on_datagram`` *instead of* aiortc's receivers.
+
+    Nothing is parsed, routed, counted for receiver reports, NACKed, estimated or decoded: this is for load
+    generators that count what arrives as cheaply as possible (a participant wants :func:`attach_rtp_tap`).
+    RTCP still reaches aiortc. Under BUNDLE one DTLS transport carries a peer connection's every m-section:
+    call it from the ``track`` handler with ``transceiver.receiver.transport``; a transport with taps is
+    refused, and diverting twice replaces the callback.
+    """
+    _require(transport, _HANDLE_RTP_DATA)
+    if transport in _datagram_slots:
+        raise RuntimeError("this transport has RTP taps; divert a connection without taps")
+
+    async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
+        on_datagram(data, arrival_time_ms)
+
+    setattr(transport, _HANDLE_RTP_DATA, handle_rtp_data)
+    _receive_path(transport)
+
+
+def attach_rtp_tap(
+    receiver: RTCRtpReceiver,
+    on_rtp: RtpCallback,
+    *,
+    aiortc_remb: bool = True,
+    on_remb: RembCallback | None = None,
+) -> RtpTap:
     """Send every incoming RTP packet of ``receiver`` to ``on_rtp(packet, datagram, arrival_time_ms)``.
 
     Call it from the event loop before the receiver starts (in the peer connection's ``track`` handler, or
@@ -461,8 +762,12 @@ def attach_rtp_tap(receiver: RTCRtpReceiver, on_rtp: RtpCallback, *, aiortc_remb
     ``packet.extensions`` holds the extensions aiortc knows, parsed with the transport's ids. The packet
     object is shared: copy before changing it. aiortc assembles no frames and decodes nothing for this
     receiver, and never sends a PLI for it on its own.
+
+    ``on_remb(bitrate, media_ssrcs)``, if given, receives the REMBs aiortc's estimator makes (its estimate
+    of the publisher's uplink) *instead of* their being sent, so that the caller can combine them with other
+    feedback and send the result with :func:`send_remb`.
     """
-    return RtpTap(receiver, on_rtp, aiortc_remb=aiortc_remb)
+    return RtpTap(receiver, on_rtp, aiortc_remb=aiortc_remb, on_remb=on_remb)
 
 
 # --- Send side ----------------------------------------------------------------------------------------------
@@ -490,6 +795,80 @@ class SilentTrack(MediaStreamTrack):
     def stop(self) -> None:
         super().stop()
         self._stopped.set()
+
+
+class _SendPath:
+    """One connection's way out for RTP, resolved once: its SRTP session and its nominated ICE pair.
+
+    aiortc sends through four coroutines (``RTCDtlsTransport._send_rtp`` → ``RTCIceTransport._send`` →
+    ``Connection.send`` → ``sendto`` → ``StunProtocol.send_data``) and pylibsrtp allocates per packet; this
+    does the same work synchronously: copy the packet into the session's work buffer, ``srtp_protect``
+    in place, and hand the result to the pair's datagram transport (a UDP socket, or aioice's TURN
+    transport for a relayed pair). aiortc's transport byte and packet counters (``getStats`` of the
+    transport) do not see these packets. :meth:`usable` says whether the path still holds: same DTLS
+    transport, still connected, same nominated pair.
+    """
+
+    __slots__ = (
+        "addr",
+        "buffer",
+        "cdata",
+        "context",
+        "dtls",
+        "length",
+        "limit",
+        "nominated",
+        "pairs",
+        "sendto",
+    )
+
+    def __init__(
+        self, dtls: RTCDtlsTransport, pair: aioice.ice.CandidatePair, pairs: Mapping[int, object]
+    ) -> None:
+        srtp: pylibsrtp.Session = getattr(dtls, _DTLS_TX_SRTP)
+        self.dtls = dtls
+        self.pairs = pairs
+        self.nominated = pair
+        self.sendto: Callable[[bytes, tuple[str, int]], None] = pair.protocol.transport.sendto
+        self.addr: tuple[str, int] = pair.remote_addr
+        self.context = getattr(srtp, _SRTP_CONTEXT)[0]
+        self.cdata = getattr(srtp, _SRTP_CDATA)
+        self.buffer = getattr(srtp, _SRTP_BUFFER)
+        self.limit = len(self.buffer) - _SRTP_TRAILER
+        self.length = _srtp_ffi.new("int *")
+
+    @classmethod
+    def resolve(cls, dtls: RTCDtlsTransport | None) -> _SendPath | None:
+        """The path of a connected DTLS transport, or None while it is not (or no longer) connected."""
+        if dtls is None or getattr(dtls, _DTLS_STATE) is not DtlsState.CONNECTED:
+            return None
+        ice: RTCIceTransport = dtls.transport
+        pairs: dict[int, aioice.ice.CandidatePair] = getattr(getattr(ice, _ICE_CONNECTION), _ICE_NOMINATED)
+        pair = pairs.get(1)
+        if pair is None or pair.protocol.transport is None:
+            return None
+        return cls(dtls, pair, pairs)
+
+    def usable(self, dtls: RTCDtlsTransport) -> bool:
+        return (
+            dtls is self.dtls
+            and getattr(dtls, _DTLS_STATE) is DtlsState.CONNECTED
+            and self.pairs.get(1) is self.nominated
+        )
+
+    def send(self, data: bytes) -> bool:
+        """Protect and send one RTP packet; False if it is too long or libsrtp refuses it."""
+        size = len(data)
+        if size > self.limit:
+            return False
+        buffer = self.buffer
+        buffer[0:size] = data
+        length = self.length
+        length[0] = size
+        if _srtp_protect(self.context, self.cdata, length):
+            return False
+        self.sendto(buffer[0 : length[0]], self.addr)
+        return True
 
 
 def _ntp_now() -> int:
@@ -529,6 +908,8 @@ class RawRtpSender:
         self._extensions = HeaderExtensionsMap()
         self._started: asyncio.Future[Negotiated] = asyncio.get_running_loop().create_future()
         self._original_send: Callable[[RTCRtpSendParameters], Awaitable[None]] = sender.send
+        self._ssrc_bytes = self.ssrc.to_bytes(4, "big")
+        self._path: _SendPath | None = None
         self._packets = 0
         self._octets = 0
         self._last_timestamp: int | None = None
@@ -549,26 +930,41 @@ class RawRtpSender:
         """Serialize ``packet`` with this subscriber's header-extension ids (others are left out)."""
         return packet.serialize(self._extensions)
 
-    async def send(self, data: bytes) -> bool:
-        """Encrypt and send one RTP packet; False (and nothing sent) when the connection is not up."""
-        try:
-            await self.sender.transport._send_rtp(data)
-        except ConnectionError:
+    def send_now(self, data: bytes, payload_octets: int = -1) -> bool:
+        """Encrypt and send one RTP packet at once; False (and nothing sent) when the connection is not up.
+
+        The per-packet path: no coroutine, no allocation beyond the encrypted copy (see :class:`_SendPath`).
+        ``payload_octets`` is for callers that know the packet carries the sender's own SSRC and how much
+        of it is payload (the sender-report octet count); by default both are read from ``data``.
+        """
+        path = self._path
+        dtls = self.sender.transport
+        if path is None or not path.usable(dtls):
+            path = self._path = _SendPath.resolve(dtls)
+            if path is None:
+                return False
+        if not path.send(data):
             return False
-        if int.from_bytes(data[8:12], "big") == self.ssrc:
-            self._count(data)
+        if payload_octets < 0:
+            if data[8:12] != self._ssrc_bytes:
+                return True  # RTX, or another stream: not in our sender reports
+            padding = data[-1] if data[0] & 0x20 else 0
+            payload_octets = max(0, len(data) - _header_length(data) - padding)
+        self._count(data, payload_octets)
         return True
+
+    async def send(self, data: bytes) -> bool:
+        """:meth:`send_now`, for callers in a coroutine."""
+        return self.send_now(data)
 
     def set_report_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
         """Set the NTP/RTP timestamp pair for the next sender reports (e.g. from the publisher's SR)."""
         setattr(self.sender, _TX_NTP_TIMESTAMP, ntp_timestamp)
         setattr(self.sender, _TX_RTP_TIMESTAMP, rtp_timestamp)
 
-    def _count(self, data: bytes) -> None:
-        header = _header_length(data)
-        padding = data[-1] if data[0] & 0x20 else 0
+    def _count(self, data: bytes, payload_octets: int) -> None:
         self._packets += 1
-        self._octets += max(0, len(data) - header - padding)
+        self._octets += payload_octets
         setattr(self.sender, _TX_PACKET_COUNT, self._packets)
         setattr(self.sender, _TX_OCTET_COUNT, self._octets)
         if self._auto_report_clock:

@@ -44,8 +44,8 @@ below; nothing here knows about socket.io. A typical exchange::
     await media.remove_participant(pid)                          # leave, removal; reconnect = remove + add
 
 Not done (aiortc 1.16 has no simulcast, transport-cc or ICE restart): one encoding per publisher for every
-viewer, so a slow viewer gets what the publisher sends (bandwidth follows aiortc's REMB on the publisher's
-uplink; subscribers' REMBs are ignored); FIR is handled only when it names the sender's SSRC as media SSRC
+viewer, so a slow viewer gets what the publisher sends, and the publisher is held to the slowest viewer's
+share by REMB (:mod:`media.bandwidth`); FIR is handled only when it names the sender's SSRC as media SSRC
 (aiortc routes it no other way; browsers use PLI); no trickle ICE (the answer carries the candidates).
 """
 
@@ -114,6 +114,8 @@ class MediaConfig:
     """How often a subscriber still waiting for a keyframe asks again."""
     retransmit_cache: int = 512
     """Packets remembered per subscriber sender to answer NACKs (a power of two)."""
+    remb_interval: float = 0.5
+    """Least time between two REMBs to one publisher track (decreases go out after 0.1 s)."""
 
     def __post_init__(self) -> None:
         if self.video_codec not in (Codec.VP8, Codec.H264):
@@ -406,6 +408,7 @@ class RoomMedia:
             codec=self.config.video_codec,
             keyframe_interval=self.config.keyframe_interval,
             keyframe_retry=self.config.keyframe_retry,
+            remb_interval=self.config.remb_interval,
         )
 
     @staticmethod

@@ -6,14 +6,17 @@ tapped receiver sees it. :class:`OutSlot` is one sender on a subscriber's peer c
 publisher sends is offered to it. Nothing here negotiates or decides who sees whom: :mod:`media.engine`
 binds and releases slots; this module only moves packets and feedback.
 
-Per incoming packet (inline in aiortc's receive loop, no task, no lock) :meth:`SourceTrack.on_rtp` reads
-what aiortc already parsed, checks for a keyframe once (video), and for each sink
-:meth:`OutSlot.forward` asks the slot's :class:`~media.rewrite.StreamRewriter` for the outgoing sequence
-number and timestamp, rewrites the VP8 picture id if the slot has switched sources, builds the subscriber's
-header (its own SSRC, payload type, ``mid`` and abs-send-time / audio-level ids — nothing of the publisher's
-extension block survives), remembers the packet in a :class:`~media.retransmit.RetransmitCache` and sends
-it through the slot's :class:`~media.aiortc_hooks.RawRtpSender`. No logging and no per-packet allocation
-beyond the new header, the extension mapping and the outgoing bytes.
+Per incoming packet (inline in aiortc's receive loop, synchronously: no task, no lock, no await)
+:meth:`SourceTrack.on_rtp` reads what aiortc already parsed, checks for a keyframe once (video), reads the
+header layout once into an :class:`Incoming`, and for each sink :meth:`OutSlot.forward` asks the slot's
+:class:`~media.rewrite.StreamRewriter` for the outgoing sequence number and timestamp, joins a new fixed
+header, the subscriber's prebuilt extension block (its own ``mid`` and abs-send-time / audio-level ids,
+with the one value that changes per packet — nothing of the publisher's extension block survives) and the
+publisher's payload bytes, remembers the result in a :class:`~media.retransmit.RetransmitCache` and hands
+it to :meth:`~media.aiortc_hooks.RawRtpSender.send_now`, which encrypts and sends it at once. A slot that
+has switched publisher streams (VP8 picture ids rewritten) or negotiated extension ids beyond the one-byte
+form takes the general :func:`media.rtp.rewrite`. No logging and one allocation per subscriber beyond the
+outgoing bytes (the header).
 
 Feedback:
 
@@ -25,8 +28,11 @@ Feedback:
 - the publisher's sender reports → each slot's report clock, translated into the slot's timeline, so the
   subscriber's SRs carry the publisher's NTP↔RTP relation (lip sync across the publisher's tracks);
   until the first SR, a slot pairs its first outgoing timestamp with the server's wall clock;
-- REMB: aiortc's own estimate for the publisher's uplink keeps running behind the tap (the hooks' default);
-  subscribers' REMBs are not aggregated (no simulcast to choose from).
+- bandwidth (video): aiortc's estimate of the publisher's uplink (its remote bitrate estimator keeps running
+  behind the tap, but its REMB comes to :meth:`SourceTrack.on_uplink_estimate` instead of going out) and
+  each viewer's REMB about the slot (:meth:`OutSlot.on_rtcp`, its share when it names several streams) go
+  to the track's :class:`~media.bandwidth.RembRelay`; the publisher gets one REMB with the minimum, at most
+  every ``remb_interval`` (decreases sooner), so a browser publisher adapts to its slowest viewer.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import struct
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, fields
@@ -41,6 +48,7 @@ from typing import Any, NamedTuple
 
 from aiortc import RTCRtpReceiver, RTCRtpTransceiver
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
     AnyRtcpPacket,
@@ -48,22 +56,33 @@ from aiortc.rtp import (
     RtcpRtpfbPacket,
     RtcpSrPacket,
     RtpPacket,
+    unpack_remb_fci,
 )
 
 from media import aiortc_hooks
 from media.aiortc_hooks import RawRtpSender, RtpTap
+from media.bandwidth import RembRelay
 from media.codecs import Codec, h264_is_keyframe, vp8_is_keyframe
 from media.keyframes import KeyframeRelay
 from media.retransmit import RetransmitCache
 from media.rewrite import Drop, Forward, StreamRewriter, Vp8PictureIdRewriter
 from media.rtcp import ntp_from_unix
-from media.rtp import MalformedPacket, RtpHeader, abs_send_time, rewrite
+from media.rtp import (
+    HEADER_SIZE,
+    ONE_BYTE_PROFILE,
+    MalformedPacket,
+    RtpHeader,
+    abs_send_time,
+    encode_extensions,
+    rewrite,
+)
 
 __all__ = [
     "URI_ABS_SEND_TIME",
     "URI_AUDIO_LEVEL",
     "URI_MID",
     "ForwardingContext",
+    "Incoming",
     "LossHook",
     "MediaStats",
     "OutSlot",
@@ -78,6 +97,8 @@ URI_AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 _RTCP_PSFB_FIR = 4
 _LEVEL_BYTES = tuple(bytes((value,)) for value in range(256))
 _MID_BYTES_LIMIT = 16  # one-byte extension form
+_FIXED = struct.Struct("!BBHII")
+_EXT_BLOCK = struct.Struct("!HH")
 
 
 class TrackInfo(NamedTuple):
@@ -121,6 +142,10 @@ class MediaStats:
     """NACKed packets answered with an RTX retransmission."""
     nack_misses: int = 0
     """NACKed packets no longer in the cache (answered by a keyframe request instead)."""
+    rembs_received: int = 0
+    """Subscribers' REMBs about a forwarded video stream."""
+    rembs_sent: int = 0
+    """REMBs sent to publishers: min(their uplink estimate, their viewers' shares), rate-limited."""
 
     def copy(self) -> MediaStats:
         """A snapshot."""
@@ -146,6 +171,57 @@ class ForwardingContext:
         task.add_done_callback(self.tasks.discard)
 
 
+class Incoming:
+    """One publisher packet, read once for all its subscribers.
+
+    ``first`` is the first header byte to send (version, padding bit and CSRC count kept, extension bit
+    cleared), ``marker`` the marker bit in place, ``csrcs`` the CSRC list and ``tail`` everything after
+    the publisher's header (payload and padding), which every subscriber's copy reuses as it is.
+    """
+
+    __slots__ = (
+        "csrcs",
+        "data",
+        "extension",
+        "first",
+        "keyframe",
+        "marker",
+        "now",
+        "payload",
+        "seq",
+        "ssrc",
+        "tail",
+        "timestamp",
+    )
+
+    def __init__(
+        self,
+        packet: RtpPacket,
+        data: bytes,
+        payload: bytes,
+        now: float,
+        keyframe: bool,
+        extension: bytes | None,
+    ) -> None:
+        self.data = data
+        self.payload = payload
+        self.ssrc = packet.ssrc
+        self.seq = packet.sequence_number
+        self.timestamp = packet.timestamp
+        self.now = now
+        self.keyframe = keyframe
+        self.extension = extension
+        first = data[0]
+        self.first = first & 0xEF
+        self.marker = data[1] & 0x80
+        csrc_end = HEADER_SIZE + 4 * (first & 0x0F)
+        offset = csrc_end
+        if first & 0x10:
+            offset += 4 + 4 * ((data[offset + 2] << 8) | data[offset + 3])
+        self.csrcs = data[HEADER_SIZE:csrc_end]
+        self.tail = data[offset:]
+
+
 class SourceTrack:
     """One published track on the server's publish peer connection, and who currently receives it.
 
@@ -156,6 +232,7 @@ class SourceTrack:
     __slots__ = (
         "_is_keyframe",
         "_last_wanted",
+        "_remb_timer",
         "_shared",
         "_timer",
         "codec",
@@ -172,6 +249,7 @@ class SourceTrack:
         "receiver",
         "recorder",
         "relay",
+        "remb",
         "retry",
         "sinks",
         "source",
@@ -190,6 +268,7 @@ class SourceTrack:
         codec: Codec,
         keyframe_interval: float,
         keyframe_retry: float,
+        remb_interval: float = 0.5,
     ) -> None:
         self._shared = shared
         self.publisher_id = publisher_id
@@ -220,7 +299,13 @@ class SourceTrack:
         self.keyframes = 0
         self._timer: asyncio.TimerHandle | None = None
         self._last_wanted = -float("inf")
-        self.tap: RtpTap = aiortc_hooks.attach_rtp_tap(self.receiver, self.on_rtp)
+        self.remb = RembRelay(interval=remb_interval, min_gap=min(0.1, remb_interval))
+        self._remb_timer: asyncio.TimerHandle | None = None
+        # Video: aiortc's estimate of the publisher's uplink comes to us instead of going out; the publisher
+        # hears min(uplink, viewers) from remb_changed.
+        self.tap: RtpTap = aiortc_hooks.attach_rtp_tap(
+            self.receiver, self.on_rtp, on_remb=self.on_uplink_estimate if self.video else None
+        )
         aiortc_hooks.observe_rtcp(self.receiver, self.on_rtcp)
 
     @property
@@ -234,8 +319,8 @@ class SourceTrack:
 
     # --- the packet path ----------------------------------------------------------------------------------
 
-    async def on_rtp(self, packet: RtpPacket, data: bytes, arrival_time_ms: int) -> None:
-        """One packet from the publisher: offer it to every bound slot."""
+    def on_rtp(self, packet: RtpPacket, data: bytes, arrival_time_ms: int) -> None:
+        """One packet from the publisher: read it once, then offer it to every bound slot."""
         self.packets += 1
         stats = self._shared.stats
         stats.packets_received += 1
@@ -252,8 +337,7 @@ class SourceTrack:
                 return
         now = self._shared.loop.time()
         payload = packet.payload
-        ssrc = packet.ssrc
-        self.last_ssrc = ssrc
+        self.last_ssrc = packet.ssrc
         if self.video:
             keyframe = False
             if payload:  # an empty payload is padding: forwarded, so that no sequence number goes missing
@@ -270,20 +354,9 @@ class SourceTrack:
             keyframe = True
             level = packet.extensions.audio_level
             extension = None if level is None else _LEVEL_BYTES[(0x80 if level[0] else 0) | (level[1] & 0x7F)]
-        seq = packet.sequence_number
-        timestamp = packet.timestamp
-        hook = self._shared.loss_hook
+        incoming = Incoming(packet, data, payload, now, keyframe, extension)
         for slot in sinks:
-            out = slot.forward(self, data, payload, ssrc, seq, timestamp, now, keyframe, extension)
-            if out is None:
-                continue
-            if hook is not None and hook(slot.subscriber_id, self.info, out):
-                stats.packets_dropped += 1
-            elif await slot.raw.send(out):
-                stats.packets_forwarded += 1
-                stats.bytes_forwarded += len(out)
-            else:
-                stats.send_failures += 1
+            slot.forward(self, incoming)
 
     def _accept(self, payload_type: int) -> bool:
         """First packet, or another payload type: is it the room's codec as the publisher negotiated it?"""
@@ -344,6 +417,35 @@ class SourceTrack:
             for slot in self.sinks:
                 slot.translate_report(packet.ssrc, info.ntp_timestamp, info.rtp_timestamp)
 
+    # --- bandwidth ----------------------------------------------------------------------------------------
+
+    def on_uplink_estimate(self, bitrate: int, ssrcs: list[int]) -> None:
+        """aiortc's remote bitrate estimator has a new estimate of the publisher's uplink."""
+        self._send_remb(self.remb.uplink(bitrate, self._shared.loop.time()))
+
+    def viewer_estimate(self, slot: OutSlot, bitrate: int, streams: int) -> None:
+        """A viewer's REMB about the slot carrying this track (``streams`` video streams share it)."""
+        self._shared.stats.rembs_received += 1
+        self._send_remb(self.remb.viewer(slot, bitrate, streams, self._shared.loop.time()))
+
+    def forget_viewer(self, slot: OutSlot) -> None:
+        self._send_remb(self.remb.forget(slot, self._shared.loop.time()))
+
+    def _poll_remb(self) -> None:
+        self._remb_timer = None
+        self._send_remb(self.remb.poll(self._shared.loop.time()))
+
+    def _send_remb(self, bitrate: int | None) -> None:
+        if bitrate is not None:
+            negotiated = self.tap.negotiated
+            ssrc = self.last_ssrc if self.last_ssrc is not None else negotiated.ssrc if negotiated else None
+            if ssrc is not None:
+                self._shared.stats.rembs_sent += 1
+                self._shared.spawn(aiortc_hooks.send_remb(self.receiver, bitrate, [ssrc]))
+        deadline = self.remb.next_deadline()
+        if deadline is not None and self._remb_timer is None:
+            self._remb_timer = self._shared.loop.call_at(deadline, self._poll_remb)
+
     # --- binding ------------------------------------------------------------------------------------------
 
     def add_sink(self, slot: OutSlot) -> None:
@@ -355,9 +457,10 @@ class SourceTrack:
             self.sinks = tuple(sink for sink in self.sinks if sink is not slot)
 
     def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for timer in (self._timer, self._remb_timer):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._remb_timer = None
         self.sinks = ()
 
 
@@ -375,9 +478,14 @@ class OutSlot:
     """
 
     __slots__ = (
+        "_ext_head",
         "_ext_id",
+        "_ext_plain",
+        "_ext_tail",
+        "_fast",
         "_mid_id",
         "_mid_value",
+        "_plain_bit",
         "_shared",
         "_totals",
         "active",
@@ -427,11 +535,15 @@ class OutSlot:
         # stream; from then on a Vp8PictureIdRewriter keeps them continuous.
         self.vp8: Vp8PictureIdRewriter | None = None
         self.vp8_source: int | None = None if self.video and codec is Codec.VP8 else -1
-        self.cache = RetransmitCache(size=cache)
+        # Audio is never NACKed (the room's Opus negotiates no nack feedback): only video is remembered.
+        self.cache = RetransmitCache(size=cache if self.video else 1)
         self.payload_type = 0
         self._mid_id = 0
         self._mid_value = b""
         self._ext_id = 0
+        self._fast = True
+        self._ext_head = self._ext_tail = self._ext_plain = b""
+        self._plain_bit = 0
         self.track: SourceTrack | None = None
         self.active = False
         self.offered_key: tuple[str, str] | None = None
@@ -459,48 +571,97 @@ class OutSlot:
         self._mid_id = extensions.get(URI_MID, 0)
         self._mid_value = negotiated.mid.encode()[:_MID_BYTES_LIMIT]
         self._ext_id = extensions.get(URI_ABS_SEND_TIME if self.video else URI_AUDIO_LEVEL, 0)
+        self._prepare_extension_blocks()
         rtx_payload_type = negotiated.rtx_payload_types.get(self.payload_type)
         if negotiated.rtx_ssrc is not None and rtx_payload_type is not None:
             self.cache.rtx_ssrc = negotiated.rtx_ssrc
             self.cache.rtx_payload_type = rtx_payload_type
         return True
 
+    def _prepare_extension_blocks(self) -> None:
+        """The subscriber's RFC 8285 block, built once: ``_ext_head`` + the packet's abs-send-time (video)
+        or audio level (audio) + ``_ext_tail``; ``_ext_plain`` when a packet has no such value. Ids beyond
+        the one-byte form (or a long mid) take the general path."""
+        mid = (
+            bytes(((self._mid_id << 4) | (len(self._mid_value) - 1),)) + self._mid_value
+            if (self._mid_id and self._mid_value)
+            else b""
+        )
+        self._fast = self._mid_id < 15 and self._ext_id < 15
+        self._ext_plain = encode_extensions({self._mid_id: self._mid_value}) if mid else b""
+        self._plain_bit = 0x10 if mid else 0
+        self._ext_head = self._ext_tail = b""
+        if self._ext_id:
+            value_size = 3 if self.video else 1
+            body = 1 + value_size + len(mid)
+            padding = -body % 4
+            self._ext_head = _EXT_BLOCK.pack(ONE_BYTE_PROFILE, (body + padding) >> 2) + bytes(
+                ((self._ext_id << 4) | (value_size - 1),)
+            )
+            self._ext_tail = mid + bytes(padding)
+
     # --- the packet path ----------------------------------------------------------------------------------
 
-    def forward(
-        self,
-        source: SourceTrack,
-        data: bytes,
-        payload: bytes,
-        ssrc: int,
-        seq: int,
-        timestamp: int,
-        now: float,
-        keyframe: bool,
-        extension: bytes | None,
-    ) -> bytes | None:
-        """The packet rewritten for this subscriber (stored for retransmission), or None to drop it."""
-        verdict = self.rewriter.forward(ssrc, seq, timestamp, now, keyframe)
+    def forward(self, source: SourceTrack, incoming: Incoming) -> None:
+        """Rewrite one publisher packet for this subscriber, remember it for retransmission and send it."""
+        stats = self._shared.stats
+        verdict = self.rewriter.forward(
+            incoming.ssrc, incoming.seq, incoming.timestamp, incoming.now, incoming.keyframe
+        )
         if verdict.__class__ is not Forward:
-            self._shared.stats.packets_dropped += 1
+            stats.packets_dropped += 1
             if verdict is Drop.NEED_KEYFRAME:
-                source.keyframe_wanted(now)
-            return None
+                source.keyframe_wanted(incoming.now)
+            return
         out_seq, out_timestamp, segment_start = verdict
         if segment_start:
-            self._segment_started(source, ssrc, out_timestamp)
-            if self.vp8_source != ssrc and self.vp8_source != -1:
-                self._switch_vp8_source(ssrc, out_seq)
+            self._segment_started(source, incoming.ssrc, out_timestamp)
+            if self.vp8_source != incoming.ssrc and self.vp8_source != -1:
+                self._switch_vp8_source(incoming.ssrc, out_seq)
+        payload_octets = len(incoming.payload)
+        if self._fast and (self.vp8 is None or not payload_octets):
+            # The common case: a new fixed header, this subscriber's extension block around the one value
+            # that changes per packet, and the publisher's payload and padding as they came.
+            extension = incoming.extension
+            if extension is not None and self._ext_head:
+                head, tail, first = self._ext_head, self._ext_tail, incoming.first | 0x10
+            else:
+                head, tail, first, extension = self._ext_plain, b"", incoming.first | self._plain_bit, b""
+            fixed = _FIXED.pack(first, incoming.marker | self.payload_type, out_seq, out_timestamp, self.ssrc)
+            header = b"".join((fixed, incoming.csrcs, head, extension, tail))
+            out = header + incoming.tail
+            if self.video:  # the caches of all subscribers share one copy of the payload
+                self.cache.store(out_seq, header, incoming.tail)
+        else:
+            out = self._rewrite_slowly(incoming, out_seq, out_timestamp, segment_start)
+            payload_octets = -1  # the payload may have changed size: let the sender count it
+            if self.video:
+                self.cache.store(out_seq, out)
+        self.packets += 1
+        hook = self._shared.loss_hook
+        if hook is not None and hook(self.subscriber_id, source.info, out):
+            stats.packets_dropped += 1
+        elif self.raw.send_now(out, payload_octets):
+            stats.packets_forwarded += 1
+            stats.bytes_forwarded += len(out)
+        else:
+            stats.send_failures += 1
+
+    def _rewrite_slowly(
+        self, incoming: Incoming, out_seq: int, out_timestamp: int, segment_start: bool
+    ) -> bytes:
+        """The general rewrite: VP8 picture ids rewritten, or extension ids the one-byte form cannot carry."""
+        payload = incoming.payload
         new_payload = None
         if self.vp8 is not None and payload:
             new_payload = self.vp8.rewrite(payload, 0, len(payload), segment_start=segment_start)
         extensions: dict[int, bytes] = {}
         if self._mid_id:
             extensions[self._mid_id] = self._mid_value
-        if extension is not None and self._ext_id:
-            extensions[self._ext_id] = extension
-        out = rewrite(
-            data,
+        if incoming.extension is not None and self._ext_id:
+            extensions[self._ext_id] = incoming.extension
+        return rewrite(
+            incoming.data,
             ssrc=self.ssrc,
             seq=out_seq,
             timestamp=out_timestamp,
@@ -508,9 +669,6 @@ class OutSlot:
             extensions=extensions,
             payload=new_payload,
         )
-        self.cache.store(out_seq, out)
-        self.packets += 1
-        return out
 
     def _switch_vp8_source(self, ssrc: int, out_seq: int) -> None:
         """A VP8 segment starts. From the first switch to another publisher stream on, picture ids are
@@ -556,6 +714,8 @@ class OutSlot:
                 stats.nack_misses += len(answer.missing)
                 if self.track is not None and self.active:
                     self.track.request_keyframe()
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            self._on_remb(packet)
         elif (
             isinstance(packet, RtcpPsfbPacket)
             and packet.fmt in (RTCP_PSFB_PLI, _RTCP_PSFB_FIR)
@@ -564,6 +724,18 @@ class OutSlot:
             and self.active
         ):
             self.track.request_keyframe()
+
+    def _on_remb(self, packet: RtcpPsfbPacket) -> None:
+        """The viewer's REMB (aiortc routes it to every sender it names): its share goes to the track."""
+        track = self.track
+        if track is None or not self.active or not track.video:
+            return
+        try:
+            bitrate, ssrcs = unpack_remb_fci(packet.fci)
+        except (ValueError, struct.error):
+            return
+        if self.ssrc in ssrcs:
+            track.viewer_estimate(self, bitrate, len(set(ssrcs)))
 
     # --- binding (driven by the engine) -------------------------------------------------------------------
 
@@ -592,6 +764,7 @@ class OutSlot:
         track = self.track
         if track is not None:
             track.remove_sink(self)
+            track.forget_viewer(self)
             if self.packets:
                 self._totals[track.key] = self._totals.get(track.key, 0) + self.packets
         self.packets = 0

@@ -45,6 +45,7 @@ class RetransmitCache:
         "_packets",
         "_resent_at",
         "_seqs",
+        "_tails",
         "min_interval",
         "missed",
         "retransmitted",
@@ -76,22 +77,28 @@ class RetransmitCache:
         self._mask = size - 1
         self._seqs = [-1] * size
         self._packets: list[bytes] = [b""] * size
+        self._tails: list[bytes] = [b""] * size
         self._resent_at = [-math.inf] * size
         self.retransmitted = 0
         self.suppressed = 0
         self.missed = 0
 
-    def store(self, seq: int, packet: bytes) -> None:
-        """Remember an outgoing packet (plaintext RTP, as sent) under its sequence number."""
+    def store(self, seq: int, packet: bytes, tail: bytes = b"") -> None:
+        """Remember an outgoing packet (plaintext RTP, as sent) under its sequence number.
+
+        The packet may be given in two parts, ``packet + tail``: a forwarder that sends one publisher
+        packet to several subscribers then keeps one copy of the payload (``tail``) for all of them.
+        """
         slot = seq & self._mask
         self._seqs[slot] = seq
         self._packets[slot] = packet
+        self._tails[slot] = tail
         self._resent_at[slot] = -math.inf
 
     def get(self, seq: int) -> bytes | None:
         """The stored packet with this sequence number, if still in the ring."""
         slot = seq & self._mask
-        return self._packets[slot] if self._seqs[slot] == seq else None
+        return self._packets[slot] + self._tails[slot] if self._seqs[slot] == seq else None
 
     def answer(self, lost: Iterable[int], now: float) -> NackAnswer:
         """Retransmissions for the NACKed sequence numbers, and the ones that cannot be answered."""
@@ -106,7 +113,7 @@ class RetransmitCache:
                 self.suppressed += 1
                 continue
             self._resent_at[slot] = now
-            packets.append(self._rtx(self._packets[slot]))
+            packets.append(self._rtx(self._packets[slot] + self._tails[slot]))
         self.retransmitted += len(packets)
         self.missed += len(missing)
         return NackAnswer(packets, missing)

@@ -7,7 +7,16 @@ import inspect
 
 import pytest
 
-MODULES = ["media.rtp", "media.rtcp", "media.codecs", "media.rewrite", "media.keyframes", "media.retransmit"]
+MODULES = [
+    "media.rtp",
+    "media.rtcp",
+    "media.codecs",
+    "media.rewrite",
+    "media.keyframes",
+    "media.retransmit",
+    "media.bandwidth",
+    "media.forwarder",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -30,14 +30,15 @@ from aiortc import (
     VideoStreamTrack,
 )
 from aiortc.mediastreams import MediaStreamError
-from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket
+from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket, RtpPacket
 from av.video.codeccontext import VideoCodecContext
 from av.video.frame import PictureType
 
-from media.aiortc_hooks import observe_rtcp, rtc_configuration
+from bench.media_clients import VP8_REALTIME
+from media.aiortc_hooks import attach_rtp_tap, observe_rtcp, rtc_configuration
 from media.engine import RoomMedia, TrackInfo
 
-__all__ = ["TIMEOUT", "VIDEO_CLOCK", "Client", "Harness", "PliCamera"]
+__all__ = ["TIMEOUT", "VIDEO_CLOCK", "Client", "Harness", "PliCamera", "TapClient"]
 
 #: Upper bound for any single wait (seconds); every test also has a pytest timeout.
 TIMEOUT = 10.0
@@ -83,14 +84,7 @@ class PliCamera(MediaStreamTrack):
                 "x264-params": "keyint=1000000:min-keyint=1000000:scenecut=0:bframes=0",
             }
         else:
-            self._encoder.options = {
-                "deadline": "realtime",
-                "cpu-used": "8",
-                "lag-in-frames": "0",
-                "auto-alt-ref": "0",
-                "kf-max-dist": "1000000",
-                "drop-threshold": "0",
-            }
+            self._encoder.options = dict(VP8_REALTIME)
         size = self.width * self.height
         # A smooth diagonal gradient that moves sideways: cheap to encode, never two frames alike.
         self._pattern = bytes((i % self.width + i // self.width) & 0xFF for i in range(2 * size))
@@ -248,6 +242,31 @@ class Client:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+class TapClient(Client):
+    """A participant whose subscribe connection decodes nothing: it taps the RTP it receives and keeps it
+    (``packets[mid]``: aiortc's parse with the negotiated ids, and the datagram), and aiortc's own REMB
+    estimator is off, so the only REMBs it sends are the ones a test sends with ``send_remb``."""
+
+    def __init__(self, harness: Harness, pid: str) -> None:
+        super().__init__(harness, pid)
+        self.packets: dict[str, list[tuple[RtpPacket, bytes]]] = {}
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        transceiver = next(t for t in self.subscribe_pc.getTransceivers() if t.receiver.track is track)
+        mid = transceiver.mid
+        assert mid is not None
+        self.transceivers[mid] = transceiver
+        received = self.packets.setdefault(mid, [])
+
+        def on_rtp(packet: RtpPacket, datagram: bytes, arrival_time_ms: int) -> None:
+            received.append((packet, datagram))
+            info = self.mapping.get(mid)
+            self.received[(info.publisher_id, info.source) if info else (None, None)] += 1
+            self.harness.changed()
+
+        attach_rtp_tap(transceiver.receiver, on_rtp, aiortc_remb=False)
+
+
 class Harness:
     """The engine plus test clients, wired as the signaling layer would wire them."""
 
@@ -281,10 +300,13 @@ class Harness:
         browser_like: bool = True,
         microphone: bool = True,
         codec: str = "libvpx",
+        tap: bool = False,
     ) -> Client:
-        """Add the participant to the engine, publish its tracks and take its first subscribe offer."""
+        """Add the participant to the engine, publish its tracks and take its first subscribe offer.
+
+        ``tap``: a :class:`TapClient`, which counts RTP packets instead of decoding frames."""
         await self.engine.add_participant(pid)
-        client = Client(self, pid)
+        client = TapClient(self, pid) if tap else Client(self, pid)
         self.clients[pid] = client
         if camera:
             client.add_camera(browser_like=browser_like, codec=codec)

@@ -70,6 +70,18 @@ async def _gather_elsewhere(self: aioice.ice.Connection) -> None:
     pass
 
 
+async def _send_rtp_elsewhere(self: RTCDtlsTransport, data: bytes) -> None:
+    pass
+
+
+async def _sendto_elsewhere(self: aioice.ice.Connection, data: bytes, component: int) -> None:
+    pass
+
+
+async def _handle_rtp_without_rtcp(self: RTCRtpReceiver, packet: RtpPacket, arrival_time_ms: int) -> None:
+    pass
+
+
 async def _recv_elsewhere(self: RTCDtlsTransport) -> None:
     pass
 
@@ -85,6 +97,10 @@ async def _recv_elsewhere(self: RTCDtlsTransport) -> None:
         (RTCRtpReceiver, "__init__", _init_without_jitter_buffer, r"'_RTCRtpReceiver__jitter_buffer'"),
         (RTCRtpReceiver, "_flush", _flush_jitter_buffer, r"jitter buffer is used by \['__init__', '_flush'"),
         (aioice.ice.Connection, "gather_candidates", _gather_elsewhere, r"'get_host_addresses'"),
+        (RTCDtlsTransport, "_send_rtp", _send_rtp_elsewhere, r"_send_rtp no longer refers to '_tx_srtp'"),
+        (aioice.ice.Connection, "sendto", _sendto_elsewhere, r"sendto no longer refers to '_nominated'"),
+        (RTCRtpReceiver, "_send_rtcp", None, r"RTCRtpReceiver\._send_rtcp is missing"),
+        (RTCRtpReceiver, "_handle_rtp_packet", _handle_rtp_without_rtcp, r"'_send_rtcp' \(its estimator's"),
         (
             RTCDtlsTransport,
             "_recv_next",
