@@ -2,9 +2,9 @@
 with its parties, assignment and pauses.
 
 The API's read paths use Core selects built once (or from table columns, so that SQLAlchemy takes its plain
-Core path) and read rows rather than identity-mapped ORM objects; each statement costs far more than its SQL
-on SQLite (a round trip to aiosqlite's thread per cursor call), so a case page and a whole case are one
-statement each. Rows come back as records whose fields are named like the ORM attributes, so the rules in
+Core path) and read rows rather than identity-mapped ORM objects, through a :class:`store.rows.Rows` unit
+(on SQLite in the event-loop thread); a case page and a whole case are one bounded, indexed statement each.
+Rows come back as records whose fields are named like the ORM attributes, so the rules in
 :mod:`cases.access` and :mod:`cases.workflow` read them as they read ``Case`` objects.
 """
 
@@ -33,6 +33,7 @@ from cases.deadlines import SHANGHAI
 from cases.lifecycle import CaseState
 from cases.schemas import CaseListQuery
 from cases.tables import Assignment, Case, CasePause, Party
+from store.rows import Rows
 from tiaojie.ids import is_id
 
 __all__ = [
@@ -217,7 +218,7 @@ def _page_statement(actor: Principal, names: tuple[str, ...], limit: int) -> Sel
     return stmt
 
 
-async def case_page(session: AsyncSession, actor: Principal, env: CaseEnv, query: CaseListQuery) -> CasePage:
+async def case_page(rows: Rows, actor: Principal, env: CaseEnv, query: CaseListQuery) -> CasePage:
     """The cases of :func:`list_cases` (only the columns a summary reads) with their parties, in one
     statement. The records read like ``Case`` and ``Party`` objects for those columns."""
     names, params = _filters(env, query)
@@ -225,7 +226,7 @@ async def case_page(session: AsyncSession, actor: Principal, env: CaseEnv, query
     width = len(SUMMARY_COLUMNS)
     cases: list[Case] = []
     parties: dict[str, list[Party]] = {}
-    for row in await session.execute(stmt, params):
+    for row in await rows.all(stmt, params):
         values = tuple(row)
         case_id = values[0]
         if case_id not in parties:
@@ -264,7 +265,7 @@ _CASE_WIDTH = len(_CASES.c)
 _PARTY_AT = _CASE_WIDTH + len(_ASSIGNMENTS.c)
 
 
-async def case_detail(session: AsyncSession, case_id: str, case: Case | None = None) -> CaseDetail | None:
+async def case_detail(rows: Rows, case_id: str, case: Case | None = None) -> CaseDetail | None:
     """The case (None if there is none), its parties and current assignment in one statement, and its pauses
     in a second one only when its mediation period has started (before that there are none to count).
 
@@ -272,10 +273,10 @@ async def case_detail(session: AsyncSession, case_id: str, case: Case | None = N
     """
     if not is_id(case_id, "cas"):  # not even shaped like one: nothing to look up (PostgreSQL refuses NUL)
         return None
-    rows = [tuple(row) for row in await session.execute(_DETAIL, {"case_id": case_id})]
-    if not rows:
+    found = [tuple(row) for row in await rows.all(_DETAIL, {"case_id": case_id})]
+    if not found:
         return None
-    first = rows[0]
+    first = found[0]
     if case is None:
         case = cast(Case, _CaseRecord._make(first[:_CASE_WIDTH]))
     assignment = (
@@ -283,11 +284,11 @@ async def case_detail(session: AsyncSession, case_id: str, case: Case | None = N
         if first[_CASE_WIDTH] is not None
         else None
     )
-    parties = [cast(Party, _PartyRecord._make(row[_PARTY_AT:])) for row in rows if row[_PARTY_AT] is not None]
+    parties = [cast(Party, _PartyRecord._make(r[_PARTY_AT:])) for r in found if r[_PARTY_AT] is not None]
     pauses: list[CasePause] = []
     if case.accepted_at is not None:
-        result = await session.execute(_PAUSES_OF, {"case_id": case_id})
-        pauses = [cast(CasePause, _PauseRecord._make(tuple(row))) for row in result]
+        pause_rows = await rows.all(_PAUSES_OF, {"case_id": case_id})
+        pauses = [cast(CasePause, _PauseRecord._make(tuple(row))) for row in pause_rows]
     return CaseDetail(case, parties, assignment, pauses)
 
 

@@ -1,0 +1,194 @@
+"""Short read-only units of work that run Core statements and hand back their rows (:class:`Rows`).
+
+The API's hot reads (one case, a page of cases) are one or two indexed SELECTs. Through aiosqlite each
+statement costs about a quarter of a millisecond of CPU before SQLite does any work (four round trips to
+aiosqlite's thread), several times what SQLite itself spends. On a SQLite file these units therefore run in
+the event-loop thread, on read-only connections of their own (:class:`LoopReader`):
+
+- opened with ``mode=ro`` and ``PRAGMA query_only``: nothing here can write;
+- each unit is one deferred transaction (``BEGIN`` … ``ROLLBACK``): its statements see one snapshot, the
+  last commit of any connection or process when it first reads (WAL), and never block a writer;
+- a statement may run in the loop for ``budget`` seconds at most (SQLite's progress handler interrupts it),
+  and never waits for a lock there (``busy_timeout=0``). An interrupted or busy statement runs again on the
+  same connection, in the same transaction, in a worker thread; its shape then goes to the thread at once
+  for a while. So a query that turns out long or unbounded costs the loop at most ``budget`` once.
+
+Elsewhere (PostgreSQL through asyncpg, an in-memory SQLite) a unit is a connection of the async engine
+(:class:`AsyncRows`), which also wraps a session that is already open (a writing unit reading back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.base import Executable
+
+__all__ = ["LOOP_BUDGET", "AsyncRows", "LoopReader", "LoopRows", "Rows"]
+
+LOOP_BUDGET = 0.002  # seconds a statement may run in the event-loop thread before it moves to a thread
+SLOW_FOR = 60.0  # seconds a statement that had to move goes straight to a thread
+_CHECK_EVERY = 1000  # SQLite virtual-machine steps between two looks at the clock (≈ 20–50 µs)
+_THREAD_BUSY_TIMEOUT_MS = 10_000  # a thread may wait for SQLite's locks like the writers do
+
+
+class Rows(Protocol):
+    """A read-only unit of work."""
+
+    async def all(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+        """Every row of ``statement`` with these bound parameters."""
+        ...
+
+
+class AsyncRows:
+    """:class:`Rows` over an async connection or session (asyncpg, aiosqlite)."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: AsyncConnection | AsyncSession) -> None:
+        self._target = target
+
+    async def all(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+        return (await self._target.execute(statement, dict(params) if params else None)).all()
+
+
+class _Watch:
+    """The progress handler of every loop connection: interrupts the statement running in the loop thread
+    once its deadline has passed (there is one such statement at a time, as the loop runs one thing)."""
+
+    __slots__ = ("deadline",)
+
+    def __init__(self) -> None:
+        self.deadline = float("inf")
+
+    def __call__(self) -> int:
+        return 1 if time.perf_counter() > self.deadline else 0
+
+
+class LoopReader:
+    """Read-only connections to one SQLite file, used from the event-loop thread (a small pool per
+    process; more are opened if units overlap, which happens only while a statement waits for a thread)."""
+
+    def __init__(self, path: str, *, budget: float = LOOP_BUDGET, pool_size: int = 2) -> None:
+        self.path = path
+        self.budget = budget
+        self.moved = 0  # statements that had to move to a thread (for tests and profiles)
+        self._watch = _Watch()
+        self._slow: dict[Executable, float] = {}
+        self.engine = create_engine(
+            "sqlite+pysqlite://",
+            creator=self._connect,
+            poolclass=QueuePool,
+            pool_size=pool_size,
+            max_overflow=-1,
+        )
+        event.listen(self.engine, "begin", _begin_deferred)
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            f"file:{quote(self.path)}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+        )
+        connection.execute("PRAGMA query_only=ON")
+        connection.execute("PRAGMA busy_timeout=0")
+        connection.set_progress_handler(self._watch, _CHECK_EVERY)
+        return connection
+
+    @contextmanager
+    def unit(self) -> Iterator[LoopRows]:
+        """One read transaction (begun by the first statement, rolled back at the end)."""
+        with self.engine.connect() as connection:
+            yield LoopRows(self, connection)
+
+    def is_slow(self, statement: Executable) -> bool:
+        until = self._slow.get(statement)
+        if until is None:
+            return False
+        if until < time.monotonic():
+            del self._slow[statement]
+            return False
+        return True
+
+    def mark_slow(self, statement: Executable) -> None:
+        if len(self._slow) >= 256:
+            self._slow.clear()
+        self._slow[statement] = time.monotonic() + SLOW_FOR
+        self.moved += 1
+
+    def run_here(
+        self, connection: Connection, statement: Executable, params: Mapping[str, Any] | None
+    ) -> Sequence[Row[Any]]:
+        """In the calling (loop) thread, interrupted past the budget."""
+        self._watch.deadline = time.perf_counter() + self.budget
+        try:
+            return connection.execute(statement, params).all()
+        finally:
+            self._watch.deadline = float("inf")
+
+    def off_loop(self, raw: sqlite3.Connection, work: Callable[[], Sequence[Row[Any]]]) -> Sequence[Row[Any]]:
+        """In a worker thread: no budget, and waiting for locks allowed."""
+        raw.set_progress_handler(None, 0)
+        raw.execute(f"PRAGMA busy_timeout={_THREAD_BUSY_TIMEOUT_MS}")
+        try:
+            return work()
+        finally:
+            raw.execute("PRAGMA busy_timeout=0")
+            raw.set_progress_handler(self._watch, _CHECK_EVERY)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _begin_deferred(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _moves(exc: OperationalError) -> bool:
+    """Whether a statement failed only because it ran too long or met a lock: it may run again in a thread."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+class LoopRows:
+    """:class:`Rows` of a :class:`LoopReader`: statements run in the loop thread, long ones in a thread."""
+
+    __slots__ = ("_connection", "_reader")
+
+    def __init__(self, reader: LoopReader, connection: Connection) -> None:
+        self._reader = reader
+        self._connection = connection
+
+    async def all(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+        reader = self._reader
+        if not reader.is_slow(statement):
+            try:
+                return reader.run_here(self._connection, statement, params)
+            except OperationalError as exc:
+                if not _moves(exc):
+                    raise
+                reader.mark_slow(statement)
+        return await self._in_thread(lambda: self._connection.execute(statement, params).all())
+
+    async def _in_thread(self, work: Callable[[], Sequence[Row[Any]]]) -> Sequence[Row[Any]]:
+        raw = self._connection.connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        future = asyncio.get_running_loop().run_in_executor(None, self._reader.off_loop, raw, work)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # The connection goes back to the pool when the unit ends: stop the statement and wait for the
+            # thread to let go of it first.
+            raw.interrupt()
+            await asyncio.wait([future])
+            if not future.cancelled():
+                future.exception()  # interrupted: nobody wants it any more
+            raise
