@@ -8,10 +8,12 @@ the event-loop thread, on read-only connections of their own (:class:`LoopReader
 - opened with ``mode=ro`` and ``PRAGMA query_only``: nothing here can write;
 - each unit is one deferred transaction (``BEGIN`` … ``ROLLBACK``): its statements see one snapshot, the
   last commit of any connection or process when it first reads (WAL), and never block a writer;
-- a statement may run in the loop for ``budget`` seconds at most (SQLite's progress handler interrupts it),
-  and never waits for a lock there (``busy_timeout=0``). An interrupted or busy statement runs again on the
-  same connection, in the same transaction, in a worker thread; its shape then goes to the thread at once
-  for a while. So a query that turns out long or unbounded costs the loop at most ``budget`` once.
+- a statement may use ``budget`` seconds of the loop thread's CPU at most (SQLite's progress handler
+  interrupts it; CPU time, so that the loop being preempted on a busy machine does not count), and never
+  waits for a lock there (``busy_timeout=0``). An interrupted or busy statement runs again on the
+  same connection, in the same transaction, in a worker thread; a statement that has to move a few times in
+  a row then goes to the thread at once for a while. So a query that turns out long or unbounded costs the
+  loop at most a few ``budget``s a minute.
 
 Elsewhere (PostgreSQL through asyncpg, an in-memory SQLite) a unit is a connection of the async engine
 (:class:`AsyncRows`), which also wraps a session that is already open (a writing unit reading back).
@@ -36,9 +38,11 @@ from sqlalchemy.sql.base import Executable
 
 __all__ = ["LOOP_BUDGET", "AsyncRows", "LoopReader", "LoopRows", "Rows"]
 
-LOOP_BUDGET = 0.002  # seconds a statement may run in the event-loop thread before it moves to a thread
-SLOW_FOR = 60.0  # seconds a statement that had to move goes straight to a thread
-_CHECK_EVERY = 1000  # SQLite virtual-machine steps between two looks at the clock (≈ 20–50 µs)
+LOOP_BUDGET = 0.002  # CPU seconds a statement may use in the event-loop thread before it moves to a thread
+SLOW_AFTER = 3  # a statement that had to move this many times within SLOW_FOR seconds …
+SLOW_FOR = 60.0  # … goes straight to a thread for SLOW_FOR seconds
+_CHECK_EVERY = 2000  # SQLite virtual-machine steps between two looks at the clock (≈ 50–100 µs; a look
+# costs ≈ 1–2 µs, a system call)
 _THREAD_BUSY_TIMEOUT_MS = 10_000  # a thread may wait for SQLite's locks like the writers do
 
 
@@ -63,28 +67,45 @@ class AsyncRows:
 
 
 class _Watch:
-    """The progress handler of every loop connection: interrupts the statement running in the loop thread
-    once its deadline has passed (there is one such statement at a time, as the loop runs one thing)."""
+    """The progress handler of every loop connection. While a statement runs in the loop thread (armed), it
+    notes that thread's CPU time when SQLite first calls it, and interrupts the statement once ``budget``
+    more has been used: SQLite's own work and the rows' conversion, not SQLAlchemy compiling the statement
+    beforehand. There is one such statement at a time, as the loop runs one thing; a statement in a worker
+    thread runs without the handler."""
 
-    __slots__ = ("deadline",)
+    __slots__ = ("budget", "deadline")
 
-    def __init__(self) -> None:
-        self.deadline = float("inf")
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.deadline: float | None = _DISARMED
+
+    def arm(self) -> None:
+        self.deadline = None
+
+    def disarm(self) -> None:
+        self.deadline = _DISARMED
 
     def __call__(self) -> int:
-        return 1 if time.perf_counter() > self.deadline else 0
+        deadline = self.deadline
+        if deadline is None:
+            self.deadline = time.thread_time() + self.budget
+            return 0
+        return 1 if time.thread_time() > deadline else 0
+
+
+_DISARMED = float("inf")
 
 
 class LoopReader:
     """Read-only connections to one SQLite file, used from the event-loop thread (a small pool per
     process; more are opened if units overlap, which happens only while a statement waits for a thread)."""
 
-    def __init__(self, path: str, *, budget: float = LOOP_BUDGET, pool_size: int = 2) -> None:
+    def __init__(self, path: str, *, budget: float = LOOP_BUDGET, pool_size: int = 4) -> None:
         self.path = path
-        self.budget = budget
         self.moved = 0  # statements that had to move to a thread (for tests and profiles)
-        self._watch = _Watch()
-        self._slow: dict[Executable, float] = {}
+        self._watch = _Watch(budget)
+        self._slow: dict[Executable, float] = {}  # statement → until when it goes straight to a thread
+        self._overruns: dict[Executable, tuple[int, float]] = {}  # statement → moves, since when
         self.engine = create_engine(
             "sqlite+pysqlite://",
             creator=self._connect,
@@ -109,6 +130,14 @@ class LoopReader:
         with self.engine.connect() as connection:
             yield LoopRows(self, connection)
 
+    @property
+    def budget(self) -> float:
+        return self._watch.budget
+
+    @budget.setter
+    def budget(self, seconds: float) -> None:
+        self._watch.budget = seconds
+
     def is_slow(self, statement: Executable) -> bool:
         until = self._slow.get(statement)
         if until is None:
@@ -118,21 +147,34 @@ class LoopReader:
             return False
         return True
 
-    def mark_slow(self, statement: Executable) -> None:
+    def note_moved(self, statement: Executable) -> None:
+        """One more move of this statement; the SLOW_AFTER-th within SLOW_FOR seconds marks it slow (one
+        alone may be a hiccup: the loop's thread spent its time elsewhere, e.g. collecting garbage)."""
+        self.moved += 1
+        now = time.monotonic()
+        count, since = self._overruns.get(statement, (0, now))
+        if now - since > SLOW_FOR:
+            count, since = 0, now
+        count += 1
+        if count < SLOW_AFTER:
+            if len(self._overruns) >= 256:
+                self._overruns.clear()
+            self._overruns[statement] = (count, since)
+            return
+        self._overruns.pop(statement, None)
         if len(self._slow) >= 256:
             self._slow.clear()
-        self._slow[statement] = time.monotonic() + SLOW_FOR
-        self.moved += 1
+        self._slow[statement] = now + SLOW_FOR
 
     def run_here(
         self, connection: Connection, statement: Executable, params: Mapping[str, Any] | None
     ) -> Sequence[Row[Any]]:
         """In the calling (loop) thread, interrupted past the budget."""
-        self._watch.deadline = time.perf_counter() + self.budget
+        self._watch.arm()
         try:
             return connection.execute(statement, params).all()
         finally:
-            self._watch.deadline = float("inf")
+            self._watch.disarm()
 
     def off_loop(self, raw: sqlite3.Connection, work: Callable[[], Sequence[Row[Any]]]) -> Sequence[Row[Any]]:
         """In a worker thread: no budget, and waiting for locks allowed."""
@@ -175,7 +217,7 @@ class LoopRows:
             except OperationalError as exc:
                 if not _moves(exc):
                     raise
-                reader.mark_slow(statement)
+                reader.note_moved(statement)
         return await self._in_thread(lambda: self._connection.execute(statement, params).all())
 
     async def _in_thread(self, work: Callable[[], Sequence[Row[Any]]]) -> Sequence[Row[Any]]:
