@@ -29,11 +29,11 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.base import Executable
 
 __all__ = ["LOOP_BUDGET", "AsyncRows", "LoopReader", "LoopRows", "Rows"]
@@ -97,23 +97,20 @@ _DISARMED = float("inf")
 
 
 class LoopReader:
-    """Read-only connections to one SQLite file, used from the event-loop thread (a small pool per
-    process; more are opened if units overlap, which happens only while a statement waits for a thread)."""
+    """Read-only connections to one SQLite file, used from the event-loop thread. A few stay open between
+    units (``keep``); more are opened when units overlap, which happens only while a statement waits for a
+    thread. They are handed out here rather than by SQLAlchemy's pool: its checkout and reset cost more
+    than the read."""
 
-    def __init__(self, path: str, *, budget: float = LOOP_BUDGET, pool_size: int = 4) -> None:
+    def __init__(self, path: str, *, budget: float = LOOP_BUDGET, keep: int = 4) -> None:
         self.path = path
+        self.keep = keep
+        self._idle: list[Connection] = []
         self.moved = 0  # statements that had to move to a thread (for tests and profiles)
         self._watch = _Watch(budget)
         self._slow: dict[Executable, float] = {}  # statement → until when it goes straight to a thread
         self._overruns: dict[Executable, tuple[int, float]] = {}  # statement → moves, since when
-        self.engine = create_engine(
-            "sqlite+pysqlite://",
-            creator=self._connect,
-            poolclass=QueuePool,
-            pool_size=pool_size,
-            max_overflow=-1,
-        )
-        event.listen(self.engine, "begin", _begin_deferred)
+        self.engine = create_engine("sqlite+pysqlite://", creator=self._connect, poolclass=NullPool)
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -126,9 +123,32 @@ class LoopReader:
 
     @contextmanager
     def unit(self) -> Iterator[LoopRows]:
-        """One read transaction (begun by the first statement, rolled back at the end)."""
-        with self.engine.connect() as connection:
+        """One read transaction: BEGIN (deferred: the first read takes the snapshot), ROLLBACK at the end."""
+        connection = self._idle.pop() if self._idle else self.engine.connect()
+        raw = connection.connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        raw.execute("BEGIN")
+        try:
             yield LoopRows(self, connection)
+        finally:
+            self._release(connection, raw)
+
+    def _release(self, connection: Connection, raw: sqlite3.Connection) -> None:
+        if connection.invalidated:
+            connection.close()
+            return
+        connection.rollback()  # SQLAlchemy's side of the transaction its first statement began
+        if raw.in_transaction:  # no statement ran
+            raw.rollback()
+        if len(self._idle) < self.keep:
+            self._idle.append(connection)
+        else:
+            connection.close()
+
+    @property
+    def idle(self) -> int:
+        """Connections open and waiting for the next unit."""
+        return len(self._idle)
 
     @property
     def budget(self) -> float:
@@ -187,11 +207,9 @@ class LoopReader:
             raw.set_progress_handler(self._watch, _CHECK_EVERY)
 
     def dispose(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
         self.engine.dispose()
-
-
-def _begin_deferred(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
 
 
 def _moves(exc: OperationalError) -> bool:
