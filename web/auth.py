@@ -16,13 +16,12 @@ from aiohttp import web
 
 from accounts.principal import Principal
 from accounts.service import (
-    authenticate_api_key,
     authenticate_session,
     key_needs_touch,
     principal_for_user,
     touch_api_key,
+    verify_api_key,
 )
-from accounts.tables import ApiKey
 from tiaojie.errors import PermissionDenied, Unauthenticated
 from web.services import SERVICES, Services
 
@@ -138,15 +137,13 @@ async def authenticate_bearer(request: web.Request, services: Services | None = 
 
 
 async def _verify(services: Services, cache: KeyCache, token: str) -> Principal:
-    """Check a key against the database (read-only), and note its use now and then in the background."""
+    """Check a key against the database (a lean read unit); note its use now and then in the background."""
     now = services.clock.now()
-    async with services.db.read() as session:
-        principal = await authenticate_api_key(session, token, now=now)
-        key = await session.get(ApiKey, principal.id)
-        touch = key is not None and key_needs_touch(key.last_used_at, now)
-    if touch:
-        cache.spawn(_touch(services, principal.id, now))
-    return principal
+    async with services.db.rows() as rows:
+        verified = await verify_api_key(rows, token)
+    if key_needs_touch(verified.last_used_at, now):
+        cache.spawn(_touch(services, verified.principal.id, now))
+    return verified.principal
 
 
 async def _touch(services: Services, key_id: str, now: datetime) -> None:
