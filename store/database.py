@@ -63,12 +63,24 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         read_engine = self.engine.execution_options(**{_READ_ONLY: True})
         self._readers = async_sessionmaker(read_engine)
-        # Rows units on the async engine: PostgreSQL runs them as READ ONLY transactions.
-        self._rows_engine = (
-            read_engine.execution_options(postgresql_readonly=True)
-            if self.dialect == "postgresql"
-            else read_engine
-        )
+        self._rows_engine = read_engine
+        self._rows_reconnect = False
+        if self.dialect == "postgresql" and parsed.get_driver_name() == "asyncpg":
+            # Lean read units on PostgreSQL: connections of their own that the server makes read-only, every
+            # statement in autocommit (no BEGIN and ROLLBACK round trips; READ COMMITTED gives each statement
+            # its own snapshot anyway), and no ping before each use: a statement that finds its connection
+            # dead runs again on a new one.
+            self._rows_engine = create_async_engine(
+                url,
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=pool_size * 2,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"server_settings": {"default_transaction_read_only": "on"}},
+            )
+            self._rows_reconnect = True
+        elif self.dialect == "postgresql":
+            self._rows_engine = read_engine.execution_options(postgresql_readonly=True)
         # SQLite allows one writer at a time, and a deferred transaction that read before another one wrote
         # cannot upgrade to a writer (SQLITE_BUSY, no waiting). In one process, taking this lock before every
         # writing transaction serialises writers cleanly while readers go on in parallel (WAL); across
@@ -101,9 +113,11 @@ class Database:
                 yield unit
             return
         async with self._rows_engine.connect() as connection:
-            yield AsyncRows(connection)  # closing the connection rolls its transaction back
+            yield AsyncRows(connection, reconnect=self._rows_reconnect)
 
     async def dispose(self) -> None:
         if self.loop_reader is not None:
             self.loop_reader.dispose()
+        if self._rows_engine.sync_engine is not self.engine.sync_engine:
+            await self._rows_engine.dispose()
         await self.engine.dispose()

@@ -15,8 +15,9 @@ the event-loop thread, on read-only connections of their own (:class:`LoopReader
   a row then goes to the thread at once for a while. So a query that turns out long or unbounded costs the
   loop at most a few ``budget``s a minute.
 
-Elsewhere (PostgreSQL through asyncpg, an in-memory SQLite) a unit is a connection of the async engine
-(:class:`AsyncRows`), which also wraps a session that is already open (a writing unit reading back).
+Elsewhere (PostgreSQL through asyncpg, an in-memory SQLite) a unit is an async connection
+(:class:`AsyncRows`; see :meth:`store.database.Database.rows`), which also wraps a session that is already
+open (a writing unit reading back).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from urllib.parse import quote
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.base import Executable
@@ -55,15 +56,24 @@ class Rows(Protocol):
 
 
 class AsyncRows:
-    """:class:`Rows` over an async connection or session (asyncpg, aiosqlite)."""
+    """:class:`Rows` over an async connection or session (asyncpg, aiosqlite). With ``reconnect`` (a
+    connection in autocommit), a statement that finds the connection dead runs once more on a new one."""
 
-    __slots__ = ("_target",)
+    __slots__ = ("_reconnect", "_target")
 
-    def __init__(self, target: AsyncConnection | AsyncSession) -> None:
+    def __init__(self, target: AsyncConnection | AsyncSession, *, reconnect: bool = False) -> None:
         self._target = target
+        self._reconnect = reconnect
 
     async def all(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
-        return (await self._target.execute(statement, dict(params) if params else None)).all()
+        values = dict(params) if params else None
+        try:
+            return (await self._target.execute(statement, values)).all()
+        except DBAPIError as exc:
+            if not (self._reconnect and exc.connection_invalidated):
+                raise
+        await self._target.rollback()  # lets go of the dead connection; the next statement opens a new one
+        return (await self._target.execute(statement, values)).all()
 
 
 class _Watch:

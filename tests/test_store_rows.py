@@ -202,3 +202,20 @@ async def test_a_cancelled_long_read_lets_go_of_its_connection(loop_db: Database
     for _ in range(3):  # the pool's connections all work (none is still busy in a thread)
         assert await _count(db) == 0
     assert reader.idle == 1  # the connection went back, and no unit kept another one
+
+
+@pytest.mark.postgres
+async def test_a_postgres_read_finds_its_connection_dead_and_reads_on_a_new_one(postgres_url: str) -> None:
+    """Lean reads on PostgreSQL do not ping before each use: a connection the server dropped (a restart, a
+    failover, an administrator) costs one retry, not an error."""
+    db = Database(postgres_url)
+    try:
+        async with db.rows() as rows:
+            (pid,) = (await rows.all(text("SELECT pg_backend_pid()")))[0]
+        async with db.engine.connect() as admin:
+            await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        async with db.rows() as rows:  # the pool hands out the same, now dead, connection
+            (again,) = (await rows.all(text("SELECT pg_backend_pid()")))[0]
+        assert again != pid
+    finally:
+        await db.dispose()
