@@ -253,17 +253,18 @@ async def verify_api_key(rows: Rows, token: str) -> VerifiedKey:
     if not secret or not is_id(key_id, "key"):
         raise Unauthenticated("malformed API key", code="invalid_api_key")
     found = await rows.all(_KEY, {"key_id": key_id})
-    key = found[0] if found else None
-    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _sha256(secret)):
+    if not found:
         raise Unauthenticated("unknown or revoked API key", code="invalid_api_key")
-    scope: dict[str, Any] = {"kind": PrincipalKind.COURT, "court_id": key.court_id}
-    if key.court_id is None:
-        assert key.organisation_id is not None
-        subtree = await organisation_subtree(rows, key.organisation_id)
-        scope = {"kind": PrincipalKind.UNION, "organisation_id": key.organisation_id}
-        scope["organisation_ids"] = subtree
-    principal = Principal(id=key.id, label=f"api-key:{key.name}", auth_method=AuthMethod.API_KEY, **scope)
-    return VerifiedKey(principal, key.last_used_at)
+    _, name, secret_hash, court_id, organisation_id, revoked_at, last_used_at = found[0]
+    if revoked_at is not None or not hmac.compare_digest(secret_hash, _sha256(secret)):
+        raise Unauthenticated("unknown or revoked API key", code="invalid_api_key")
+    scope: dict[str, Any] = {"kind": PrincipalKind.COURT, "court_id": court_id}
+    if court_id is None:
+        assert organisation_id is not None
+        subtree = await organisation_subtree(rows, organisation_id)
+        scope = {"kind": PrincipalKind.UNION, "organisation_id": organisation_id, "organisation_ids": subtree}
+    principal = Principal(id=key_id, label=f"api-key:{name}", auth_method=AuthMethod.API_KEY, **scope)
+    return VerifiedKey(principal, last_used_at)
 
 
 def key_needs_touch(key_last_used: datetime | None, now: datetime) -> bool:

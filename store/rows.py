@@ -31,13 +31,18 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.base import Executable
 
-__all__ = ["LOOP_BUDGET", "AsyncRows", "LoopReader", "LoopRows", "Rows"]
+from store.prepared import PreparedSelects
+
+__all__ = ["LOOP_BUDGET", "AsyncRows", "LoopReader", "LoopRows", "Params", "Records", "Rows"]
+
+Params = Mapping[str, Any] | None  # bound parameters by name
+Records = Sequence[Sequence[Any]]  # rows, each its columns in the order of the select
 
 LOOP_BUDGET = 0.002  # CPU seconds a statement may use in the event-loop thread before it moves to a thread
 SLOW_AFTER = 3  # a statement that had to move this many times within SLOW_FOR seconds …
@@ -50,7 +55,7 @@ _THREAD_BUSY_TIMEOUT_MS = 10_000  # a thread may wait for SQLite's locks like th
 class Rows(Protocol):
     """A read-only unit of work."""
 
-    async def all(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+    async def all(self, statement: Executable, params: Params = None) -> Records:
         """Every row of ``statement`` with these bound parameters."""
         ...
 
@@ -65,7 +70,7 @@ class AsyncRows:
         self._target = target
         self._reconnect = reconnect
 
-    async def all(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+    async def all(self, statement: Executable, params: Params = None) -> Records:
         values = dict(params) if params else None
         try:
             return (await self._target.execute(statement, values)).all()
@@ -121,6 +126,7 @@ class LoopReader:
         self._slow: dict[Executable, float] = {}  # statement → until when it goes straight to a thread
         self._overruns: dict[Executable, tuple[int, float]] = {}  # statement → moves, since when
         self.engine = create_engine("sqlite+pysqlite://", creator=self._connect, poolclass=NullPool)
+        self._prepared = PreparedSelects(self.engine.dialect)
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -196,17 +202,27 @@ class LoopReader:
             self._slow.clear()
         self._slow[statement] = now + SLOW_FOR
 
-    def run_here(
-        self, connection: Connection, statement: Executable, params: Mapping[str, Any] | None
-    ) -> Sequence[Row[Any]]:
+    def fetch(self, connection: Connection, statement: Executable, params: Params) -> Records:
+        """Every row: a prepared select on the driver's connection, anything else through SQLAlchemy."""
+        prepared = self._prepared.get(statement)
+        if prepared is None:
+            return connection.execute(statement, params).all()
+        raw = connection.connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        try:
+            return prepared.run(raw, params)
+        except sqlite3.Error as exc:  # as SQLAlchemy raises it
+            raise DBAPIError.instance(prepared.sql, params, exc, sqlite3.Error) from exc
+
+    def run_here(self, connection: Connection, statement: Executable, params: Params) -> Records:
         """In the calling (loop) thread, interrupted past the budget."""
         self._watch.arm()
         try:
-            return connection.execute(statement, params).all()
+            return self.fetch(connection, statement, params)
         finally:
             self._watch.disarm()
 
-    def off_loop(self, raw: sqlite3.Connection, work: Callable[[], Sequence[Row[Any]]]) -> Sequence[Row[Any]]:
+    def off_loop(self, raw: sqlite3.Connection, work: Callable[[], Records]) -> Records:
         """In a worker thread: no budget, and waiting for locks allowed."""
         raw.set_progress_handler(None, 0)
         raw.execute(f"PRAGMA busy_timeout={_THREAD_BUSY_TIMEOUT_MS}")
@@ -237,7 +253,7 @@ class LoopRows:
         self._reader = reader
         self._connection = connection
 
-    async def all(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+    async def all(self, statement: Executable, params: Params = None) -> Records:
         reader = self._reader
         if not reader.is_slow(statement):
             try:
@@ -246,9 +262,9 @@ class LoopRows:
                 if not _moves(exc):
                     raise
                 reader.note_moved(statement)
-        return await self._in_thread(lambda: self._connection.execute(statement, params).all())
+        return await self._in_thread(lambda: reader.fetch(self._connection, statement, params))
 
-    async def _in_thread(self, work: Callable[[], Sequence[Row[Any]]]) -> Sequence[Row[Any]]:
+    async def _in_thread(self, work: Callable[[], Records]) -> Records:
         raw = self._connection.connection.dbapi_connection
         assert isinstance(raw, sqlite3.Connection)
         future = asyncio.get_running_loop().run_in_executor(None, self._reader.off_loop, raw, work)

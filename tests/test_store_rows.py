@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, func, literal, select, table, text
 from sqlalchemy.exc import DBAPIError
 
 from store.database import Database
@@ -123,13 +123,26 @@ async def test_rows_follow_a_writer_in_another_process(shared: Database, databas
 
 
 def _threads_of(reader: LoopReader) -> list[int]:
+    """The threads the reader's connections run SELECTs in, in order (SQLite's own trace of statements, so
+    prepared selects and those run through SQLAlchemy alike)."""
     seen: list[int] = []
 
-    def note(*_: Any) -> None:
-        seen.append(threading.get_ident())
+    def traced(sql: str) -> None:
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append(threading.get_ident())
 
-    event.listen(reader.engine, "before_cursor_execute", note)
+    def connected(connection: Any, _record: Any) -> None:
+        connection.set_trace_callback(traced)
+
+    event.listen(reader.engine, "connect", connected)
     return seen
+
+
+# The same reads as SQLAlchemy selects (prepared: run on the driver directly).
+_COUNT_SELECT = select(func.count()).select_from(table("counter"))
+_N = select(literal(1).label("i")).cte("n", recursive=True)
+_N = _N.union_all(select(_N.c.i + 1).where(_N.c.i < bindparam("upto")))
+_LONG_SELECT = select(func.count()).select_from(_N)
 
 
 async def _ticking(ticks: list[int], stop: asyncio.Event) -> None:
@@ -150,7 +163,12 @@ async def loop_db(tmp_path: Path) -> AsyncIterator[Database]:
     await db.dispose()
 
 
-async def test_sqlite_reads_run_in_the_loop_thread_and_long_ones_in_a_thread(loop_db: Database) -> None:
+@pytest.mark.parametrize(
+    ("count", "long"), [(_COUNT, _LONG), (_COUNT_SELECT, _LONG_SELECT)], ids=["text", "prepared-select"]
+)
+async def test_sqlite_reads_run_in_the_loop_thread_and_long_ones_in_a_thread(
+    loop_db: Database, count: Any, long: Any
+) -> None:
     db, reader = loop_db, loop_db.loop_reader
     assert reader is not None
     threads = _threads_of(reader)
@@ -160,22 +178,22 @@ async def test_sqlite_reads_run_in_the_loop_thread_and_long_ones_in_a_thread(loo
     await asyncio.sleep(0)
     async with db.rows() as rows:
         start = ticks[0]
-        assert int((await rows.all(_COUNT))[0][0]) == 0
+        assert int((await rows.all(count))[0][0]) == 0
         assert ticks[0] == start  # ran to the end without yielding
         assert threads == [loop_thread]
         for moves in (1, 2, 3):
             before = ticks[0]
-            assert int((await rows.all(_LONG, {"upto": 300_000}))[0][0]) == 300_000
+            assert int((await rows.all(long, {"upto": 300_000}))[0][0]) == 300_000
             assert ticks[0] > before  # the loop ran meanwhile
             assert threads[-2:-1] == [loop_thread]  # tried in the loop first
             assert threads[-1] != loop_thread  # then again, in a worker thread
             assert reader.moved == moves
-            assert reader.is_slow(_LONG) == (moves == 3)  # moved three times within a minute: slow
+            assert reader.is_slow(long) == (moves == 3)  # moved three times within a minute: slow
         runs = len(threads)
-        assert int((await rows.all(_LONG, {"upto": 1000}))[0][0]) == 1000
+        assert int((await rows.all(long, {"upto": 1000}))[0][0]) == 1000
         assert len(threads) == runs + 1  # straight to a thread: not tried in the loop again
         assert threads[-1] != loop_thread
-        assert int((await rows.all(_COUNT))[0][0]) == 0  # short ones stay in the loop
+        assert int((await rows.all(count))[0][0]) == 0  # short ones stay in the loop
         assert threads[-1] == loop_thread
     stop.set()
     await ticker
