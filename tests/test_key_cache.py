@@ -83,3 +83,19 @@ async def test_keys_are_verified_with_a_lean_read_unit(services: Services, world
         for bad in (world.tokens["union1"], token[:-1] + ("x" if token[-1] != "x" else "y"), "nonsense"):
             with pytest.raises(Unauthenticated):
                 await verify_api_key(rows, bad)
+
+
+def test_the_principal_carries_each_callers_address_and_agent() -> None:
+    cache = KeyCache()
+    cache.put("h", P)
+    first = cache.for_caller("h", P, "10.0.0.1", "court system/1.0")
+    assert (first.ip, first.user_agent) == ("10.0.0.1", "court system/1.0")
+    assert first.court_id == P.court_id
+    assert P.ip is None  # a copy: the cached principal stays as it was
+    assert cache.for_caller("h", P, "10.0.0.1", "court system/1.0") is first  # the same caller again
+    other = cache.for_caller("h", P, "10.0.0.2", "court system/1.0")
+    assert other.ip == "10.0.0.2"
+    assert cache.for_caller("h", P, "10.0.0.1", None).user_agent is None
+    fresh = Principal(kind=PrincipalKind.COURT, id="key_x", label="k2", auth_method=AuthMethod.API_KEY)
+    cache.put("h", fresh)  # verified again (e.g. after expiry): nothing of the old entry is reused
+    assert cache.for_caller("h", fresh, "10.0.0.1", "court system/1.0").label == "k2"

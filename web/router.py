@@ -8,6 +8,7 @@ serialises the result with the same response model that the OpenAPI document sho
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -213,18 +214,22 @@ def _parse_query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
             )
         return None
     values: dict[str, Any] = {}
-    fields = endpoint.query.model_fields
+    many = _list_fields(endpoint.query)
     for name in request.query:
         if name in values:
             continue
-        info = fields.get(name)
-        many = info is not None and "list" in str(info.annotation)
-        values[name] = request.query.getall(name) if many else request.query[name]
+        values[name] = request.query.getall(name) if name in many else request.query[name]
         _refuse_unstorable_text(values[name], name)
     try:
         return endpoint.query.model_validate(values)
     except ValidationError as exc:
         raise invalid_input(exc) from None
+
+
+@functools.cache
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The query fields that take a list (``?state=a&state=b``)."""
+    return frozenset(name for name, info in model.model_fields.items() if "list" in str(info.annotation))
 
 
 async def _parse_body(
