@@ -47,8 +47,10 @@ Records = Sequence[Sequence[Any]]  # rows, each its columns in the order of the 
 LOOP_BUDGET = 0.002  # CPU seconds a statement may use in the event-loop thread before it moves to a thread
 SLOW_AFTER = 3  # a statement that had to move this many times within SLOW_FOR seconds …
 SLOW_FOR = 60.0  # … goes straight to a thread for SLOW_FOR seconds
-_CHECK_EVERY = 2000  # SQLite virtual-machine steps between two looks at the clock (≈ 50–100 µs; a look
-# costs ≈ 1–2 µs, a system call)
+# SQLite virtual-machine steps between two calls of the progress handler (counted across statements): a case
+# of the API takes about 1,000, a page about 3,000, so the hot reads rarely call it (a look at the thread's
+# CPU clock is a system call, 1–2 µs); a long statement is looked at every 0.2–0.5 ms of SQLite's work.
+_CHECK_EVERY = 10_000
 _THREAD_BUSY_TIMEOUT_MS = 10_000  # a thread may wait for SQLite's locks like the writers do
 
 
