@@ -69,13 +69,13 @@ class Database:
             # Lean read units on PostgreSQL: connections of their own that the server makes read-only, every
             # statement in autocommit (no BEGIN and ROLLBACK round trips; READ COMMITTED gives each statement
             # its own snapshot anyway), and no ping before each use: a statement that finds its connection
-            # dead runs again on a new one. Reads come in bursts of many at once: a larger pool that stays
-            # open, so that a burst does not open and close connections (each costs a TLS attempt).
+            # dead runs again on a new one. A fixed pool: a burst of reads waits for a connection rather than
+            # opening and closing more (each costs a TLS attempt), and a worker holds at most pool_size more.
             self._rows_engine = create_async_engine(
                 url,
                 echo=echo,
-                pool_size=pool_size * 2,
-                max_overflow=pool_size,
+                pool_size=pool_size,
+                max_overflow=0,
                 isolation_level="AUTOCOMMIT",
                 connect_args={"server_settings": {"default_transaction_read_only": "on"}},
             )
