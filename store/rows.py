@@ -155,9 +155,13 @@ class LoopReader:
         if connection.invalidated:
             connection.close()
             return
-        connection.rollback()  # SQLAlchemy's side of the transaction its first statement began
-        if raw.in_transaction:  # no statement ran
-            raw.rollback()
+        try:
+            connection.rollback()  # SQLAlchemy's side of the transaction, if a statement went through it
+            if raw.in_transaction:  # prepared selects only, or no statement
+                raw.rollback()
+        except Exception:
+            connection.close()  # not reused: whatever went wrong stays with it
+            raise
         if len(self._idle) < self.keep:
             self._idle.append(connection)
         else:
