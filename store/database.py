@@ -12,7 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from store.rows import AsyncRows, LoopReader, Rows
+from store.loop_reads import LoopReader
+from store.rows import AsyncRows, Rows
 
 __all__ = ["Database"]
 

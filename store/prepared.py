@@ -1,6 +1,6 @@
 """SELECTs compiled once for SQLite and run on the driver's connection directly (:class:`PreparedSelects`).
 
-For the short reads in the event loop (:mod:`store.rows`), SQLAlchemy's execution around a compiled
+For the short reads in the event loop (:mod:`store.loop_reads`), SQLAlchemy's execution around a compiled
 statement (execution context, cursor result, row objects) costs about as much again as SQLite's own work:
 60–130 µs for a case or a page. A prepared select keeps what SQLAlchemy compiled — the SQL, the order of
 its parameters, and each parameter's and each column's conversion for this dialect, taken from the column

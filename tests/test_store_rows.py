@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, event, func, literal, select, table, text
 from sqlalchemy.exc import DBAPIError
 
 from store.database import Database
-from store.rows import LoopReader
+from store.loop_reads import LoopReader
 
 _COUNT = text("SELECT count(*) FROM counter")
 # About 300,000 steps of SQLite's virtual machine: tens of milliseconds, far past a 1 ms budget.
