@@ -7,14 +7,16 @@ import hmac
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import AuthMethod, Principal, PrincipalKind, Role
 from accounts.tables import ApiKey, Court, Organisation, User, WebSession
+from store.rows import AsyncRows, Rows
 from tiaojie.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from tiaojie.ids import is_id, new_id
 
@@ -23,7 +25,7 @@ __all__ = [
     "IssuedKey",
     "LoginResult",
     "OrganisationKind",
-    "authenticate_api_key",
+    "VerifiedKey",
     "authenticate_session",
     "create_api_key",
     "create_court",
@@ -37,6 +39,7 @@ __all__ = [
     "principal_for_user",
     "revoke_api_key",
     "touch_api_key",
+    "verify_api_key",
     "verify_password",
 ]
 
@@ -126,14 +129,18 @@ async def create_organisation(
     return org
 
 
-async def organisation_subtree(session: AsyncSession, root_id: str) -> frozenset[str]:
+_ORGANISATIONS = Organisation.__table__
+_CHILDREN = select(_ORGANISATIONS.c.id).where(
+    _ORGANISATIONS.c.parent_id.in_(bindparam("parents", expanding=True))
+)
+
+
+async def organisation_subtree(rows: Rows, root_id: str) -> frozenset[str]:
     """``root_id`` and every organisation below it."""
     found = {root_id}
     frontier = [root_id]
     while frontier:
-        children = (
-            await session.scalars(select(Organisation.id).where(Organisation.parent_id.in_(frontier)))
-        ).all()
+        children = [row[0] for row in await rows.all(_CHILDREN, {"parents": frontier})]
         frontier = [child for child in children if child not in found]
         found.update(frontier)
     return frozenset(found)
@@ -222,36 +229,42 @@ async def revoke_api_key(session: AsyncSession, key_id: str, *, now: datetime) -
     key.revoked_at = now
 
 
-async def authenticate_api_key(
-    session: AsyncSession, token: str, *, now: datetime, ip: str | None = None, user_agent: str | None = None
-) -> Principal:
+@dataclass(frozen=True, slots=True)
+class VerifiedKey:
+    principal: Principal
+    last_used_at: datetime | None
+
+
+_KEYS = ApiKey.__table__
+_KEY = select(
+    _KEYS.c.id,
+    _KEYS.c.name,
+    _KEYS.c.secret_hash,
+    _KEYS.c.court_id,
+    _KEYS.c.organisation_id,
+    _KEYS.c.revoked_at,
+    _KEYS.c.last_used_at,
+).where(_KEYS.c.id == bindparam("key_id"))
+
+
+async def verify_api_key(rows: Rows, token: str) -> VerifiedKey:
+    """The principal of a valid, unrevoked key (without the caller's address), and when it was last used."""
     key_id, _, secret = token.partition(".")
     if not secret or not is_id(key_id, "key"):
         raise Unauthenticated("malformed API key", code="invalid_api_key")
-    key = await session.get(ApiKey, key_id)
-    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _sha256(secret)):
+    found = await rows.all(_KEY, {"key_id": key_id})
+    if not found:
         raise Unauthenticated("unknown or revoked API key", code="invalid_api_key")
-    if key.court_id is not None:
-        return Principal(
-            kind=PrincipalKind.COURT,
-            id=key.id,
-            label=f"api-key:{key.name}",
-            auth_method=AuthMethod.API_KEY,
-            court_id=key.court_id,
-            ip=ip,
-            user_agent=user_agent,
-        )
-    assert key.organisation_id is not None
-    return Principal(
-        kind=PrincipalKind.UNION,
-        id=key.id,
-        label=f"api-key:{key.name}",
-        auth_method=AuthMethod.API_KEY,
-        organisation_id=key.organisation_id,
-        organisation_ids=await organisation_subtree(session, key.organisation_id),
-        ip=ip,
-        user_agent=user_agent,
-    )
+    _, name, secret_hash, court_id, organisation_id, revoked_at, last_used_at = found[0]
+    if revoked_at is not None or not hmac.compare_digest(secret_hash, _sha256(secret)):
+        raise Unauthenticated("unknown or revoked API key", code="invalid_api_key")
+    scope: dict[str, Any] = {"kind": PrincipalKind.COURT, "court_id": court_id}
+    if court_id is None:
+        assert organisation_id is not None
+        subtree = await organisation_subtree(rows, organisation_id)
+        scope = {"kind": PrincipalKind.UNION, "organisation_id": organisation_id, "organisation_ids": subtree}
+    principal = Principal(id=key_id, label=f"api-key:{name}", auth_method=AuthMethod.API_KEY, **scope)
+    return VerifiedKey(principal, last_used_at)
 
 
 def key_needs_touch(key_last_used: datetime | None, now: datetime) -> bool:
@@ -280,7 +293,7 @@ async def principal_for_user(
         return replace(base, kind=PrincipalKind.COURT, court_id=user.court_id)
     if role is Role.UNION_ADMIN:
         assert user.organisation_id is not None
-        subtree = await organisation_subtree(session, user.organisation_id)
+        subtree = await organisation_subtree(AsyncRows(session), user.organisation_id)
         return replace(
             base, kind=PrincipalKind.UNION, organisation_id=user.organisation_id, organisation_ids=subtree
         )

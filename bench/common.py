@@ -429,6 +429,7 @@ class Profiler:
                 "--format",
                 "raw",
                 "--threads",
+                "--subprocesses",  # the workers of `serve --workers N`
                 "--nonblocking",
                 "--output",
                 str(self.out),

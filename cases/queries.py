@@ -2,9 +2,9 @@
 with its parties, assignment and pauses.
 
 The API's read paths use Core selects built once (or from table columns, so that SQLAlchemy takes its plain
-Core path) and read rows rather than identity-mapped ORM objects; each statement costs far more than its SQL
-on SQLite (a round trip to aiosqlite's thread per cursor call), so a case page and a whole case are one
-statement each. Rows come back as records whose fields are named like the ORM attributes, so the rules in
+Core path) and read rows rather than identity-mapped ORM objects, through a :class:`store.rows.Rows` unit
+(on SQLite in the event-loop thread); a case page and a whole case are one bounded, indexed statement each.
+Rows come back as records whose fields are named like the ORM attributes, so the rules in
 :mod:`cases.access` and :mod:`cases.workflow` read them as they read ``Case`` objects.
 """
 
@@ -33,6 +33,7 @@ from cases.deadlines import SHANGHAI
 from cases.lifecycle import CaseState
 from cases.schemas import CaseListQuery
 from cases.tables import Assignment, Case, CasePause, Party
+from store.rows import Rows
 from tiaojie.ids import is_id
 
 __all__ = [
@@ -188,51 +189,45 @@ class CasePage:
 # What a party's view reads: every column but its creation time.
 _PARTY_VIEW_COLUMNS = tuple(name for name in _columns(_PARTIES) if name != "created_at")
 _PartyViewRecord = _record_type("PartyViewRecord", _PARTY_VIEW_COLUMNS)
-_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
+_PAGES: dict[tuple[Any, ...], tuple[Select[Any], Select[Any]]] = {}
 _MAX_PAGES = 1024
+_PARTY_CASE_ID = _PARTY_VIEW_COLUMNS.index("case_id")
 
 
-def _page_statement(actor: Principal, names: tuple[str, ...], limit: int) -> Select[Any]:
-    """The page statement for this caller's visibility, these filters and this page size (cached)."""
+def _page_statements(actor: Principal, names: tuple[str, ...], limit: int) -> tuple[Select[Any], Select[Any]]:
+    """The statements of a page for this caller's visibility, these filters and this page size (cached):
+    its cases (summary columns), and the parties of those cases. Two statements rather than one join, so
+    that each case's columns are read and converted once rather than once per party."""
     key = (actor.kind, actor.court_id, actor.organisation_ids, actor.mediator_id, names, limit)
-    stmt = _PAGES.get(key)
-    if stmt is None:
-        page = (
-            select(*(_C[name] for name in SUMMARY_COLUMNS))
-            .where(*_conditions(actor, names))
-            .order_by(_C.id.desc())
-            .limit(limit + 1)
-            .subquery("page")
-        )
-        parties = [_PARTIES.c[name] for name in _PARTY_VIEW_COLUMNS]
-        stmt = (
-            select(page, *parties)
-            .select_from(page.outerjoin(_PARTIES, _PARTIES.c.case_id == page.c.id))
-            .order_by(page.c.id.desc(), _PARTIES.c.id)
-            .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+    statements = _PAGES.get(key)
+    if statements is None:
+        conditions = _conditions(actor, names)
+        cases = select(*(_C[name] for name in SUMMARY_COLUMNS)).where(*conditions)
+        cases = cases.order_by(_C.id.desc()).limit(limit + 1)
+        page = select(_C.id).where(*conditions).order_by(_C.id.desc()).limit(limit + 1).subquery("page")
+        parties = (
+            select(*(_PARTIES.c[name] for name in _PARTY_VIEW_COLUMNS))
+            .select_from(_PARTIES.join(page, _PARTIES.c.case_id == page.c.id))
+            .order_by(_PARTIES.c.id)
         )
         if len(_PAGES) >= _MAX_PAGES:
             _PAGES.clear()
-        _PAGES[key] = stmt
-    return stmt
+        statements = _PAGES[key] = (cases, parties)
+    return statements
 
 
-async def case_page(session: AsyncSession, actor: Principal, env: CaseEnv, query: CaseListQuery) -> CasePage:
-    """The cases of :func:`list_cases` (only the columns a summary reads) with their parties, in one
-    statement. The records read like ``Case`` and ``Party`` objects for those columns."""
+async def case_page(rows: Rows, actor: Principal, env: CaseEnv, query: CaseListQuery) -> CasePage:
+    """The cases of :func:`list_cases` (only the columns a summary reads) with their parties. The records
+    read like ``Case`` and ``Party`` objects for those columns."""
     names, params = _filters(env, query)
-    stmt = _page_statement(actor, names, query.limit)
-    width = len(SUMMARY_COLUMNS)
-    cases: list[Case] = []
-    parties: dict[str, list[Party]] = {}
-    for row in await session.execute(stmt, params):
-        values = tuple(row)
-        case_id = values[0]
-        if case_id not in parties:
-            cases.append(_SummaryRecord._make(values[:width]))
-            parties[case_id] = []
-        if values[width] is not None:
-            parties[case_id].append(_PartyViewRecord._make(values[width:]))
+    cases_statement, parties_statement = _page_statements(actor, names, query.limit)
+    cases: list[Case] = [_SummaryRecord._make(row) for row in await rows.all(cases_statement, params)]
+    parties: dict[str, list[Party]] = {case.id: [] for case in cases}
+    if cases:
+        for row in await rows.all(parties_statement, params):
+            of_case = parties.get(row[_PARTY_CASE_ID])
+            if of_case is not None:  # PostgreSQL reads committed per statement: a case newer than the page
+                of_case.append(_PartyViewRecord._make(row))
     return CasePage(cases, parties)
 
 
@@ -264,7 +259,7 @@ _CASE_WIDTH = len(_CASES.c)
 _PARTY_AT = _CASE_WIDTH + len(_ASSIGNMENTS.c)
 
 
-async def case_detail(session: AsyncSession, case_id: str, case: Case | None = None) -> CaseDetail | None:
+async def case_detail(rows: Rows, case_id: str, case: Case | None = None) -> CaseDetail | None:
     """The case (None if there is none), its parties and current assignment in one statement, and its pauses
     in a second one only when its mediation period has started (before that there are none to count).
 
@@ -272,10 +267,10 @@ async def case_detail(session: AsyncSession, case_id: str, case: Case | None = N
     """
     if not is_id(case_id, "cas"):  # not even shaped like one: nothing to look up (PostgreSQL refuses NUL)
         return None
-    rows = [tuple(row) for row in await session.execute(_DETAIL, {"case_id": case_id})]
-    if not rows:
+    found = [tuple(row) for row in await rows.all(_DETAIL, {"case_id": case_id})]
+    if not found:
         return None
-    first = rows[0]
+    first = found[0]
     if case is None:
         case = cast(Case, _CaseRecord._make(first[:_CASE_WIDTH]))
     assignment = (
@@ -283,11 +278,11 @@ async def case_detail(session: AsyncSession, case_id: str, case: Case | None = N
         if first[_CASE_WIDTH] is not None
         else None
     )
-    parties = [cast(Party, _PartyRecord._make(row[_PARTY_AT:])) for row in rows if row[_PARTY_AT] is not None]
+    parties = [cast(Party, _PartyRecord._make(r[_PARTY_AT:])) for r in found if r[_PARTY_AT] is not None]
     pauses: list[CasePause] = []
     if case.accepted_at is not None:
-        result = await session.execute(_PAUSES_OF, {"case_id": case_id})
-        pauses = [cast(CasePause, _PauseRecord._make(tuple(row))) for row in result]
+        pause_rows = await rows.all(_PAUSES_OF, {"case_id": case_id})
+        pauses = [cast(CasePause, _PauseRecord._make(tuple(row))) for row in pause_rows]
     return CaseDetail(case, parties, assignment, pauses)
 
 

@@ -21,6 +21,7 @@ from cases.queries import CaseDetail, case_detail
 from cases.schemas import CaseOut, CaseSummaryOut, PartyOut
 from cases.tables import Assignment, Case, Party
 from cases.workflow import deadline_of, facts_for
+from store.rows import AsyncRows
 from tiaojie.jsonvalue import day, instant, number
 from tiaojie.masking import mask_address, mask_credit_code, mask_id_number, mask_phone
 
@@ -238,7 +239,7 @@ def case_json(detail: CaseDetail, actor: Principal, env: CaseEnv) -> dict[str, A
 
 async def case_view(session: AsyncSession, case: Case, actor: Principal, env: CaseEnv) -> dict[str, Any]:
     """``case_json`` of a case the caller holds as an ORM object (flushed), after reading the rest."""
-    detail = await case_detail(session, case.id, case)
+    detail = await case_detail(AsyncRows(session), case.id, case)
     assert detail is not None, "the case was flushed in this session"
     return case_json(detail, actor, env)
 

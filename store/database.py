@@ -1,4 +1,4 @@
-"""The engine and the session factory, tuned for SQLite and PostgreSQL."""
+"""The engine, the session factory and the lean read units, tuned for SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from store.loop_reads import LoopReader
+from store.rows import AsyncRows, Rows
 
 __all__ = ["Database"]
 
@@ -38,17 +41,20 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 class Database:
-    """Owns one async engine and hands out sessions (one per unit of work)."""
+    """Owns one async engine (and on a SQLite file a loop reader) and hands out units of work: sessions
+    (:meth:`session`, :meth:`read`) and lean read units (:meth:`rows`)."""
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         parsed = make_url(url)
         self.url = url
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
+        self.loop_reader: LoopReader | None = None
         if self.dialect == "sqlite":
             database = parsed.database
-            if database and database != ":memory:":
+            if database and database != ":memory:" and not parsed.query.get("mode"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                self.loop_reader = LoopReader(str(Path(database).resolve()))
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -56,7 +62,27 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._readers = async_sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}))
+        read_engine = self.engine.execution_options(**{_READ_ONLY: True})
+        self._readers = async_sessionmaker(read_engine)
+        self._rows_engine = read_engine
+        self._rows_reconnect = False
+        if self.dialect == "postgresql" and parsed.get_driver_name() == "asyncpg":
+            # Lean read units on PostgreSQL: connections of their own that the server makes read-only, every
+            # statement in autocommit (no BEGIN and ROLLBACK round trips; READ COMMITTED gives each statement
+            # its own snapshot anyway), and no ping before each use: a statement that finds its connection
+            # dead runs again on a new one. A fixed pool: a burst of reads waits for a connection rather than
+            # opening and closing more (each costs a TLS attempt), and a worker holds at most pool_size more.
+            self._rows_engine = create_async_engine(
+                url,
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=0,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"server_settings": {"default_transaction_read_only": "on"}},
+            )
+            self._rows_reconnect = True
+        elif self.dialect == "postgresql":
+            self._rows_engine = read_engine.execution_options(postgresql_readonly=True)
         # SQLite allows one writer at a time, and a deferred transaction that read before another one wrote
         # cannot upgrade to a writer (SQLITE_BUSY, no waiting). In one process, taking this lock before every
         # writing transaction serialises writers cleanly while readers go on in parallel (WAL); across
@@ -79,5 +105,21 @@ class Database:
         async with self._readers() as session:
             yield session  # closing the session rolls its transaction back
 
+    @asynccontextmanager
+    async def rows(self) -> AsyncIterator[Rows]:
+        """A short read-only unit of Core statements (see :mod:`store.rows`): on a SQLite file it runs in the
+        event-loop thread on read-only connections, elsewhere on a connection of the async engine. For
+        bounded, indexed reads; anything that needs the ORM or may read a lot uses :meth:`read`."""
+        if self.loop_reader is not None:
+            with self.loop_reader.unit() as unit:
+                yield unit
+            return
+        async with self._rows_engine.connect() as connection:
+            yield AsyncRows(connection, reconnect=self._rows_reconnect)
+
     async def dispose(self) -> None:
+        if self.loop_reader is not None:
+            self.loop_reader.dispose()
+        if self._rows_engine.sync_engine is not self.engine.sync_engine:
+            await self._rows_engine.dispose()
         await self.engine.dispose()

@@ -16,13 +16,12 @@ from aiohttp import web
 
 from accounts.principal import Principal
 from accounts.service import (
-    authenticate_api_key,
     authenticate_session,
     key_needs_touch,
     principal_for_user,
     touch_api_key,
+    verify_api_key,
 )
-from accounts.tables import ApiKey
 from tiaojie.errors import PermissionDenied, Unauthenticated
 from web.services import SERVICES, Services
 
@@ -49,6 +48,7 @@ KEY_CACHE_SECONDS = 30.0
 class _Cached:
     principal: Principal
     expires: float
+    caller: Principal | None = None  # the principal with the last caller's address and user agent
 
 
 class KeyCache:
@@ -109,6 +109,19 @@ class KeyCache:
         finally:
             del self._pending[token_hash]
 
+    def for_caller(
+        self, token_hash: str, principal: Principal, ip: str | None, agent: str | None
+    ) -> Principal:
+        """``principal`` with the caller's address and user agent (the last such copy is kept with the entry:
+        a system's requests come from the same place)."""
+        entry = self._entries.get(token_hash)
+        if entry is None or entry.principal is not principal:
+            return replace(principal, ip=ip, user_agent=agent)
+        caller = entry.caller
+        if caller is None or caller.ip != ip or caller.user_agent != agent:
+            caller = entry.caller = replace(principal, ip=ip, user_agent=agent)
+        return caller
+
     def clear(self) -> None:
         self._entries.clear()
 
@@ -130,23 +143,20 @@ async def authenticate_bearer(request: web.Request, services: Services | None = 
     if len(token) > 200:
         raise Unauthenticated("malformed API key", code="invalid_api_key")
     cache = request.app[KEY_CACHE]
-    principal = await cache.lookup(
-        hashlib.sha256(token.encode()).hexdigest(), lambda: _verify(services, cache, token)
-    )
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    principal = await cache.lookup(token_hash, lambda: _verify(services, cache, token))
     user_agent = request.headers.get("User-Agent", "")[:300] or None
-    return replace(principal, ip=client_ip(request), user_agent=user_agent)
+    return cache.for_caller(token_hash, principal, client_ip(request), user_agent)
 
 
 async def _verify(services: Services, cache: KeyCache, token: str) -> Principal:
-    """Check a key against the database (read-only), and note its use now and then in the background."""
+    """Check a key against the database (a lean read unit); note its use now and then in the background."""
     now = services.clock.now()
-    async with services.db.read() as session:
-        principal = await authenticate_api_key(session, token, now=now)
-        key = await session.get(ApiKey, principal.id)
-        touch = key is not None and key_needs_touch(key.last_used_at, now)
-    if touch:
-        cache.spawn(_touch(services, principal.id, now))
-    return principal
+    async with services.db.rows() as rows:
+        verified = await verify_api_key(rows, token)
+    if key_needs_touch(verified.last_used_at, now):
+        cache.spawn(_touch(services, verified.principal.id, now))
+    return verified.principal
 
 
 async def _touch(services: Services, key_id: str, now: datetime) -> None:

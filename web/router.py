@@ -1,12 +1,14 @@
 """Declared API routes: one decorator gives the handler, the validated types and the OpenAPI document.
 
 A route names its request body, query and response models; the wrapper parses and validates them, opens
-the unit of work (read-only for GET), authenticates the caller, replays ``Idempotency-Key`` retries, and
+the unit of work (a session, read-only for GET; or for ``rows=True`` routes a lean :class:`store.rows.Rows`
+unit of Core reads), authenticates the caller, replays ``Idempotency-Key`` retries, and
 serialises the result with the same response model that the OpenAPI document shows.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -22,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal
 from cases.tables import IdempotencyRecord
+from store.rows import Rows
 from tiaojie.errors import (
     Conflict,
     IdempotencyConflict,
@@ -82,11 +85,25 @@ class ApiCall:
 
     request: web.Request
     services: Services
-    session: AsyncSession
     principal: Principal
     path: dict[str, str]
     body: BaseModel | None = None
     query: BaseModel | None = None
+    unit: AsyncSession | Rows | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The route's session (every route but those declared with ``rows=True``)."""
+        assert isinstance(self.unit, AsyncSession), "a rows=True route has no session"
+        return self.unit
+
+    @property
+    def rows(self) -> Rows:
+        """The route's read unit (routes declared with ``rows=True``)."""
+        unit = self.unit
+        assert unit is not None, "not a rows=True route"
+        assert not isinstance(unit, AsyncSession), "not a rows=True route"
+        return unit
 
     def body_as(self, model: type[M]) -> M:
         assert isinstance(self.body, model)
@@ -124,6 +141,7 @@ class Endpoint:
     multipart: bool = False
     raw_response: str | None = None  # media type of a non-JSON response (file downloads)
     errors: tuple[int, ...] = ()
+    rows: bool = False  # reads only, with bounded Core statements: a Rows unit instead of a session
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
 
     @property
@@ -151,7 +169,11 @@ class ApiRouter:
         multipart: bool = False,
         raw_response: str | None = None,
         errors: Sequence[int] = (),
+        rows: bool = False,
     ) -> Callable[[Handler], Handler]:
+        if rows and (method.upper() != "GET" or idempotent):
+            raise ValueError("rows=True is for reading routes")
+
         def decorate(handler: Handler) -> Handler:
             self.endpoints.append(
                 Endpoint(
@@ -169,6 +191,7 @@ class ApiRouter:
                     multipart=multipart,
                     raw_response=raw_response,
                     errors=tuple(errors),
+                    rows=rows,
                     adapter=TypeAdapter(response) if response is not None else None,
                 )
             )
@@ -191,18 +214,22 @@ def _parse_query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
             )
         return None
     values: dict[str, Any] = {}
-    fields = endpoint.query.model_fields
+    many = _list_fields(endpoint.query)
     for name in request.query:
         if name in values:
             continue
-        info = fields.get(name)
-        many = info is not None and "list" in str(info.annotation)
-        values[name] = request.query.getall(name) if many else request.query[name]
+        values[name] = request.query.getall(name) if name in many else request.query[name]
         _refuse_unstorable_text(values[name], name)
     try:
         return endpoint.query.model_validate(values)
     except ValidationError as exc:
         raise invalid_input(exc) from None
+
+
+@functools.cache
+def _list_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The query fields that take a list (``?state=a&state=b``)."""
+    return frozenset(name for name, info in model.model_fields.items() if "list" in str(info.annotation))
 
 
 async def _parse_body(
@@ -253,12 +280,20 @@ def _render(endpoint: Endpoint, result: Any) -> web.StreamResponse:
 def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     writes = endpoint.method not in ("GET", "HEAD")
 
+    async def handle_rows(request: web.Request) -> web.StreamResponse:
+        services = request.app[SERVICES]
+        principal = await authenticate(request, services)
+        _check_path(request)
+        query = _parse_query(endpoint, request)
+        async with services.db.rows() as rows:
+            call = ApiCall(request, services, principal, dict(request.match_info), query=query, unit=rows)
+            result = await endpoint.handler(call)
+        return _render(endpoint, result)  # encoded after the read unit has ended
+
     async def handle(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
         principal = await authenticate(request, services)
-        for name, value in request.match_info.items():
-            if not is_id(value):  # every path parameter is an identifier: anything else names nothing
-                raise NotFound(f"{name.removesuffix('_id')} not found", resource=name.removesuffix("_id"))
+        _check_path(request)
         query = _parse_query(endpoint, request)
         body, raw = await _parse_body(endpoint, request, services)
         key = request.headers.get("Idempotency-Key") if endpoint.idempotent else None
@@ -277,7 +312,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
                 call = ApiCall(
                     request=request,
                     services=services,
-                    session=session,
+                    unit=session,
                     principal=principal,
                     path=dict(request.match_info),
                     body=body,
@@ -311,8 +346,17 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
                 raise
             return replay
 
+    if endpoint.rows:
+        handle_rows.__name__ = endpoint.operation_id
+        return handle_rows
     handle.__name__ = endpoint.operation_id
     return handle
+
+
+def _check_path(request: web.Request) -> None:
+    for name, value in request.match_info.items():
+        if not is_id(value):  # every path parameter is an identifier: anything else names nothing
+            raise NotFound(f"{name.removesuffix('_id')} not found", resource=name.removesuffix("_id"))
 
 
 def _fingerprint(request: web.Request, raw: bytes) -> str:

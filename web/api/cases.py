@@ -92,7 +92,13 @@ def register(api: ApiRouter) -> None:
         return Json(case_json(detail, call.principal, call.services.cases))
 
     @api.route(
-        "GET", "/cases", summary="List cases", tags=tags, query=CaseListQuery, response=Page[CaseSummaryOut]
+        "GET",
+        "/cases",
+        summary="List cases",
+        tags=tags,
+        query=CaseListQuery,
+        response=Page[CaseSummaryOut],
+        rows=True,
     )
     async def list_cases_route(call: ApiCall) -> Json:
         """Newest first. Personal data is masked except for the court and the mediator handling a case.
@@ -100,7 +106,7 @@ def register(api: ApiRouter) -> None:
         assignments."""
         query = call.query_as(CaseListQuery)
         env = call.services.cases
-        found = await case_page(call.session, call.principal, env, query)
+        found = await case_page(call.rows, call.principal, env, query)
         return Json(
             json_page(
                 found.cases,
@@ -110,9 +116,11 @@ def register(api: ApiRouter) -> None:
             )
         )
 
-    @api.route("GET", "/cases/{case_id}", summary="Get a case", tags=tags, response=CaseOut, errors=(404,))
+    @api.route(
+        "GET", "/cases/{case_id}", summary="Get a case", tags=tags, response=CaseOut, errors=(404,), rows=True
+    )
     async def get_case(call: ApiCall) -> Json:
-        detail = await case_detail(call.session, call.path["case_id"])
+        detail = await case_detail(call.rows, call.path["case_id"])
         if detail is None or not sees_case(call.principal, detail.case):
             raise NotFound("case not found", resource="case")
         return Json(case_json(detail, call.principal, call.services.cases))
