@@ -58,6 +58,7 @@ __all__ = ["main"]
 NAMESPACE = "/room"
 CALL_TIMEOUT = 30.0
 SAMPLE_SECONDS = 10.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 OPUS_FPS = 50  # aiortc's microphone: 20 ms Opus frames
 OVERHEAD_GOAL = 0.10
 GROWTH_GOAL = 0.05
@@ -198,6 +199,12 @@ async def seat_everyone(people: list[Participant]) -> None:
 # --- measuring --------------------------------------------------------------------------------------------
 
 
+def user_system(pid: int) -> tuple[float, float]:
+    """CPU seconds the process spent in user space and in the kernel, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -213,6 +220,7 @@ class Phase:
     loop_cores: float = 0.0  # its main thread (event loop) alone
     received_pps: float = 0.0  # RTP packets per second the participants received
     client_cores: float = 0.0  # this process (every participant): near 1.0 it is the bottleneck
+    system_share: float = 0.0  # of the server process's own CPU time, the part spent in the kernel
 
     def as_dict(self) -> dict[str, Any]:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
@@ -228,17 +236,22 @@ async def measure(
             stack.enter_context(Profiler(server_pid, profile))
         cpu, client = ProcessCpu(server_pid), ProcessCpu(os.getpid(), children=False)
         received = sum(p.packets for p in people)
+        user, system = user_system(server_pid)
         cpu.mark()
         client.mark()
         start = time.monotonic()
         await asyncio.sleep(seconds)
         total, loop = cpu.shares()
         client_cores, _ = client.shares()
+        user_after, system_after = user_system(server_pid)
+        user, system = user_after - user, system_after - system
         elapsed = time.monotonic() - start
         pps = (sum(p.packets for p in people) - received) / elapsed
     if profile is not None:
         profile.with_suffix(".txt").write_text(summarise_collapsed(profile) + "\n")
-    return Phase(name, elapsed, total, loop, pps, client_cores)
+    return Phase(
+        name, elapsed, total, loop, pps, client_cores, system / (user + system) if user + system else 0.0
+    )
 
 
 @dataclass
@@ -453,12 +466,13 @@ def print_report(report: Report, warmup_s: float) -> None:
                 f"{p.seconds:.0f}",
                 f"{p.cpu_cores:.3f}",
                 f"{p.loop_cores:.3f}",
+                f"{p.system_share:.0%}",
                 f"{p.received_pps:.0f}",
                 f"{p.client_cores:.3f}",
             ]
             for p in report.phases
         ]
-        headers = ["phase", "s", "server CPU-s/s", "event loop", "received pkt/s", "client CPU-s/s"]
+        headers = ["phase", "s", "server CPU-s/s", "event loop", "kernel", "received pkt/s", "client CPU-s/s"]
         print(format_table(headers, rows))
         print(
             f"forwarding per published stream ({report.published_streams}): "
