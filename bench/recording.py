@@ -205,11 +205,14 @@ def user_system(pid: int) -> tuple[float, float]:
     return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
 
 
-def rss_mb(pid: int) -> float:
+def memory_mb(pid: int) -> tuple[float, float]:
+    """The process's resident memory and the anonymous part of it (heaps: not mapped files), in MB."""
+    found = {"VmRSS:": 0.0, "RssAnon:": 0.0}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+        key = line.split(maxsplit=1)[0] if line else ""
+        if key in found:
+            found[key] = int(line.split()[1]) / 1024
+    return found["VmRSS:"], found["RssAnon:"]
 
 
 @dataclass
@@ -261,7 +264,8 @@ class Report:
     published_streams: int = 0  # every camera and microphone; each is recorded
     forwarded_copies: int = 0  # each published stream to every other person
     phases: list[Phase] = field(default_factory=list)
-    rss_samples: list[tuple[float, float, float]] = field(default_factory=list)  # (s, MB, received pps)
+    # (s since the start of phase 2, RSS MB, anonymous MB, received packets/s)
+    rss_samples: list[tuple[float, float, float, float]] = field(default_factory=list)
     load_samples: list[float] = field(default_factory=list)
     recording: dict[str, Any] = field(default_factory=dict)
     recorded_seconds: float = 0.0
@@ -288,10 +292,11 @@ class Report:
         }
 
     def memory(self, warmup_s: float) -> dict[str, float]:
-        values = [mb for _, mb, _ in self.rss_samples]
+        values = [mb for _, mb, _, _ in self.rss_samples]
         if not values:
             return {}
-        after = [mb for t, mb, _ in self.rss_samples if t >= warmup_s] or values[-1:]
+        after = [mb for t, mb, _, _ in self.rss_samples if t >= warmup_s] or values[-1:]
+        anon = [a for t, _, a, _ in self.rss_samples if t >= warmup_s] or [self.rss_samples[-1][2]]
         return {
             "start_mb": values[0],
             "after_warmup_mb": after[0],
@@ -299,6 +304,8 @@ class Report:
             "max_mb": max(values),
             "growth_after_warmup": (values[-1] - after[0]) / after[0],
             "max_over_warmup": (max(after) - after[0]) / after[0],
+            "anon_after_warmup_mb": anon[0],
+            "anon_end_mb": anon[-1],
             "warmup_s": warmup_s,
         }
 
@@ -314,10 +321,10 @@ async def sample_memory(
         total = sum(p.packets for p in people)
         pps = (total - received) / (now - last) if now > last else 0.0
         received, last = total, now
-        report.rss_samples.append((now - start, rss_mb(server_pid), pps))
+        report.rss_samples.append((now - start, *memory_mb(server_pid), pps))
         report.load_samples.append(os.getloadavg()[0])
         if progress and len(report.rss_samples) % 30 == 1:
-            t, mb, _ = report.rss_samples[-1]
+            t, mb, _, _ = report.rss_samples[-1]
             load = os.getloadavg()[0]
             print(f"  {t / 60:5.1f} min  rss {mb:6.1f} MB  received {pps:6.0f} pkt/s  load {load:.2f}")
             sys.stdout.flush()
@@ -429,6 +436,10 @@ async def run(server: Server, info: dict[str, Any], args: argparse.Namespace, re
         profile = args.profile / "forwarding.collapsed" if args.profile else None
         report.phases.append(await measure("forwarding", args.seconds, server.pid, people, profile))
         print(f"forwarding: {report.phases[-1].cpu_cores:.3f} CPU-s/s")
+        if args.no_recording:  # the control: the same session's memory without the recorder
+            print(f"forwarding only for {args.minutes:g} min")
+            await sample_memory(report, server.pid, people, args.minutes * 60, progress=True)
+            return
         await mediator.call("propose_recording", {"part": "main"})
         for party in parties:
             await party.call("answer_recording", {"consent": True})
@@ -491,9 +502,10 @@ def print_report(report: Report, warmup_s: float) -> None:
         print(
             f"server RSS: start {mem['start_mb']:.1f} MB, after {warmup_s:.0f} s warm-up "
             f"{mem['after_warmup_mb']:.1f} MB, end {mem['end_mb']:.1f} MB, max {mem['max_mb']:.1f} MB; "
-            f"growth after warm-up {mem['growth_after_warmup']:+.1%} (goal < {GROWTH_GOAL:.0%}: {verdict})"
+            f"growth after warm-up {mem['growth_after_warmup']:+.1%} (goal < {GROWTH_GOAL:.0%}: {verdict}); "
+            f"anonymous (heaps) {mem['anon_after_warmup_mb']:.1f} → {mem['anon_end_mb']:.1f} MB"
         )
-        pps = [p for _, _, p in report.rss_samples[1:]]
+        pps = [p for _, _, _, p in report.rss_samples[1:]]
         if pps:
             print(f"received pkt/s over the run: min {min(pps):.0f}, max {max(pps):.0f}")
     if report.recording:
@@ -516,6 +528,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="phase 1: seconds per measurement (60)")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds before each measurement (10)")
     parser.add_argument("--parties", type=int, default=3, choices=(2, 3), help="people in the room (3)")
+    parser.add_argument(
+        "--no-recording",
+        action="store_true",
+        help="a control for the memory figure: forward only, never record",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--profile",
