@@ -50,7 +50,7 @@ from bench.common import (
     run_demo,
     summarise_collapsed,
 )
-from bench.media import FPS, LoopCamera, pre_encoded_video
+from bench.media_clients import FPS, LoopCamera, pre_encoded_video
 from media.aiortc_hooks import announce_addresses, attach_rtp_tap, observe_rtcp, rtc_configuration
 
 __all__ = ["main"]
