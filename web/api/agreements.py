@@ -19,19 +19,15 @@ from agreements.versions import VersionStatus
 from cases.access import load_case
 from tiaojie.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from web.router import ApiCall, ApiRouter
+from web.uploads import file_chunks, malformed_multipart
 
 __all__ = ["register"]
 
 _BASE = "/cases/{case_id}/agreement"
-_CHUNK = 256 * 1024
 
 
 def _font(call: ApiCall) -> Path:
     return call.services.settings.render_font or DEFAULT_FONT
-
-
-def _malformed() -> InvalidInput:
-    return InvalidInput("malformed multipart body", code="malformed_multipart")
 
 
 async def _file_part(call: ApiCall) -> tuple[str, AsyncIterator[bytes]]:
@@ -47,25 +43,14 @@ async def _file_part(call: ApiCall) -> tuple[str, AsyncIterator[bytes]]:
         reader = await request.multipart()
         part = await reader.next()
     except (AssertionError, ValueError, KeyError, HttpProcessingError):
-        raise _malformed() from None
+        raise malformed_multipart() from None
     if part is None:
         raise InvalidInput("the upload has no `file` part", field="file", code="required")
     if not isinstance(part, BodyPartReader):
-        raise _malformed()
+        raise malformed_multipart()
     if part.name != "file":
         raise InvalidInput(f"unexpected form field {part.name!r}", code="unknown_field", field=part.name)
-    file_part = part
-
-    async def chunks() -> AsyncIterator[bytes]:
-        try:
-            while chunk := await file_part.read_chunk(_CHUNK):
-                yield chunk
-            if await reader.next() is not None:
-                raise ValueError("a part after the file")
-        except (ValueError, HttpProcessingError):
-            raise _malformed() from None
-
-    return file_part.headers.get("Content-Type", ""), chunks()
+    return part.headers.get("Content-Type", ""), file_chunks(reader, part)
 
 
 def register(api: ApiRouter) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
@@ -44,10 +43,9 @@ from cases.workflow import pauses_of
 from tiaojie.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from web.api.pages import json_page
 from web.router import ApiCall, ApiRouter, Json
+from web.uploads import file_chunks
 
 __all__ = ["register"]
-
-_CHUNK = 256 * 1024
 
 
 class MaterialUpload(BaseModel):
@@ -452,26 +450,16 @@ def register(api: ApiRouter) -> None:
                 break
         except (ValueError, HttpProcessingError):  # HttpProcessingError: a part's headers are malformed
             raise InvalidInput("malformed multipart body", code="malformed_multipart") from None
-        file_part = part
-
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                while chunk := await file_part.read_chunk(_CHUNK):
-                    yield chunk
-                # The file is the last part and the body closes properly: a truncated upload is not stored.
-                if await reader.next() is not None:
-                    raise ValueError("a part after the file")
-            except (ValueError, HttpProcessingError):
-                raise InvalidInput("malformed multipart body", code="malformed_multipart") from None
+        chunks = file_chunks(reader, part)
 
         material = await intake.upload_material(
             call.session,
             call.services.cases,
             call.principal,
             case,
-            filename=file_part.filename or "file",
-            content_type=file_part.headers.get("Content-Type", ""),
-            chunks=chunks(),
+            filename=part.filename or "file",
+            content_type=part.headers.get("Content-Type", ""),
+            chunks=chunks,
             description=description,
         )
         await call.session.flush()
