@@ -109,6 +109,7 @@ class Vp8Assembler:
     malformed: int = 0
     _buffer: dict[int, _Packet] = field(default_factory=dict)
     _next: int | None = None  # the sequence number the next frame must start at
+    _highest: int | None = None  # the newest sequence number taken
     _need_keyframe: bool = True
     _unwrap: TimestampUnwrapper = field(default_factory=TimestampUnwrapper)
 
@@ -145,7 +146,15 @@ class Vp8Assembler:
                 self._buffer.pop(seq)
                 return []
             self._next = seq
-        return self._drain()
+        highest = self._highest
+        appended = highest is not None and seq == seq_add(highest, 1)
+        if highest is None or seq_diff(seq, highest) > 0:
+            self._highest = seq
+        # Only a frame's last packet, or one that fills a gap, can complete a frame; a packet in order
+        # inside a frame cannot (checking anyway made a frame of n packets cost n² steps).
+        if packet.marker or not appended or seq_diff(seq, self._next) > self.window:
+            return self._drain()
+        return []
 
     def _drain(self) -> list[EncodedFrame]:
         frames: list[EncodedFrame] = []
@@ -191,7 +200,7 @@ class Vp8Assembler:
         assert self._next is not None
         if not self._buffer:
             return False
-        newest = max(self._buffer, key=lambda s: seq_diff(s, self._next or 0))
+        newest = self._highest if self._highest is not None else self._next
         if seq_diff(newest, self._next) <= self.window:
             return False
         starts = sorted(

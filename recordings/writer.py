@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKLOG_BYTES = 8 << 20
 ANCHOR_MS = 1000
+BATCH_SECONDS = 0.1
 _CLOCK_RATES = {TrackKind.AUDIO: 48_000, TrackKind.VIDEO: 90_000}
 
 
@@ -86,6 +87,10 @@ class RecordingWriter:
         self._queued = 0
         self._done = 0
         self._closed = False
+        # Frames are handed to the thread in batches (one job per BATCH_SECONDS, not one per frame): waking
+        # the thread for each of a room's ≈250 frames a second cost more than the muxing itself.
+        self._batch: list[tuple[_Track, str, int, EncodedFrame]] = []
+        self._batch_timer: asyncio.TimerHandle | None = None
 
     @property
     def elapsed_ms(self) -> int:
@@ -168,7 +173,23 @@ class RecordingWriter:
             return
         track.stats.frames += 1
         self._queued += len(frame.data)
-        self._executor.submit(self._write, track, action, pts, frame)
+        self._batch.append((track, action, pts, frame))
+        if self._batch_timer is None:
+            self._batch_timer = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._hand_over)
+
+    def _hand_over(self) -> None:
+        """Give the frames gathered since the last hand-over to the writer thread in one job."""
+        if self._batch_timer is not None:
+            self._batch_timer.cancel()
+            self._batch_timer = None
+        if self._batch:
+            batch, self._batch = self._batch, []
+            self._executor.submit(self._write_batch, batch)
+
+    def _write_batch(self, batch: list[tuple[_Track, str, int, EncodedFrame]]) -> None:
+        """On the writer thread."""
+        for track, action, pts, frame in batch:
+            self._write(track, action, pts, frame)
 
     def _write(self, track: _Track, action: str, pts: int, frame: EncodedFrame) -> None:
         """On the writer thread."""
@@ -199,8 +220,9 @@ class RecordingWriter:
                 track.segments.append(last)
 
     async def flush(self) -> None:
-        """Wait until everything handed to the writer thread so far is in the files."""
+        """Wait until every frame taken so far is in the files."""
         if not self._closed:
+            self._hand_over()
             await asyncio.wrap_future(self._executor.submit(lambda: None))
 
     async def close(self) -> dict[str, list[SegmentInfo]]:
@@ -213,6 +235,7 @@ class RecordingWriter:
                     for early, _ in waiting:
                         self._emit(track, early)
             self._closed = True
+            self._hand_over()
             await asyncio.wrap_future(self._executor.submit(self._close_all))
             self._executor.shutdown(wait=True)
         return {track_id: list(track.segments) for track_id, track in self._tracks.items()}
