@@ -9,13 +9,14 @@ silence); each receives the others' streams and counts their RTP packets without
 
 - Phase 1 (overhead): ``--seconds`` forwarding only, then the mediator proposes recording and both parties
   consent, ``--seconds`` forwarding and recording. The server's CPU time (all threads, children included,
-  from ``/proc``) per second in each phase, per forwarded stream and per recorded stream; goal: recording a
-  stream costs at most a tenth of forwarding one.
+  from ``/proc``) per second in each phase, per published stream (forwarded to everyone else), per forwarded
+  copy and per recorded stream; goal: recording a stream costs at most a tenth of forwarding it.
 - Phase 2 (memory): recording goes on for ``--minutes``; the server's resident memory is sampled every
   10 s. Goal: flat (under 5 % growth after the warm-up). At the end the recording is stopped and read back
   through the REST API with the demo's court key: complete, as long as it ran, every track's frames there.
 
-    python -m bench.recording [--minutes 60] [--seconds 60] [--parties 3] [--json PATH]
+    python -m bench.recording [--minutes 60] [--seconds 60] [--warmup 10] [--parties 3] [--no-recording]
+                              [--json PATH] [--profile DIR]
 
 Everything binds 127.0.0.1 only; the server is stopped by its PID at the end, on error and on Ctrl-C.
 """
