@@ -525,7 +525,12 @@ def print_report(report: Report, warmup_s: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.recording", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minutes", type=float, default=60.0, help="phase 2: minutes of recording (60)")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=10.0,
+        help="phase 2: minutes of recording (10; 60 for the issue's figure)",
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="phase 1: seconds per measurement (60)")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds before each measurement (10)")
     parser.add_argument("--parties", type=int, default=3, choices=(2, 3), help="people in the room (3)")
