@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal
 from cases import audit
-from cases.tables import Case
 from recordings.locks import machine_lock
 from recordings.manifest import Manifest, Problem, TrackEntry, verify_files
 from recordings.repair import repair_segment
@@ -33,7 +32,7 @@ from tiaojie.clock import Clock
 from tiaojie.errors import Conflict
 from tiaojie.ids import new_id
 from webhooks.events import EventType, recording_data
-from webhooks.outbox import emit
+from webhooks.outbox import emit_for_case
 
 __all__ = [
     "RecordingStatus",
@@ -212,22 +211,19 @@ async def seal(
         reason=note,
         data={"manifest_sha256": digest, "duration_ms": manifest.duration_ms, "bytes": recording.bytes},
     )
-    court_id = await session.scalar(select(Case.court_id).where(Case.id == recording.case_id))
-    if court_id is not None:
-        await emit(
-            session,
-            court_id=court_id,
+    await emit_for_case(
+        session,
+        case_id=recording.case_id,
+        event_type=EventType.RECORDING_READY,
+        data=recording_data(
             case_id=recording.case_id,
-            event_type=EventType.RECORDING_READY,
-            data=recording_data(
-                case_id=recording.case_id,
-                session_id=recording.session_id,
-                recording_id=recording.id,
-                duration_ms=manifest.duration_ms,
-                manifest_sha256=digest,
-            ),
-            occurred_at=ended_at,
-        )
+            session_id=recording.session_id,
+            recording_id=recording.id,
+            duration_ms=manifest.duration_ms,
+            manifest_sha256=digest,
+        ),
+        occurred_at=ended_at,
+    )
     return manifest
 
 

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 import socketio
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from accounts.principal import AuthMethod, Principal, PrincipalKind
 from cases.lifecycle import CaseEvent, CaseState
@@ -35,7 +34,7 @@ from transcripts import service as transcripts
 from transcripts.model import Decision, Reviewer
 from web.services import Services
 from webhooks.events import EventType, session_data
-from webhooks.outbox import emit
+from webhooks.outbox import emit, emit_for_case
 
 __all__ = ["NAMESPACE", "RoomNamespace"]
 
@@ -505,23 +504,20 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 ms.status = "ended"
                 ms.ended_at = now
                 ms.end_reason = "ended_by_mediator"
-                court_id = await session.scalar(select(Case.court_id).where(Case.id == ms.case_id))
-                if court_id is not None:
-                    await emit(
-                        session,
-                        court_id=court_id,
+                await emit_for_case(
+                    session,
+                    case_id=ms.case_id,
+                    event_type=EventType.SESSION_ENDED,
+                    data=session_data(
                         case_id=ms.case_id,
-                        event_type=EventType.SESSION_ENDED,
-                        data=session_data(
-                            case_id=ms.case_id,
-                            session_id=ms.id,
-                            mode=ms.mode,
-                            started_at=ms.started_at,
-                            ended_at=now,
-                            end_reason=ms.end_reason,
-                        ),
-                        occurred_at=now,
-                    )
+                        session_id=ms.id,
+                        mode=ms.mode,
+                        started_at=ms.started_at,
+                        ended_at=now,
+                        end_reason=ms.end_reason,
+                    ),
+                    occurred_at=now,
+                )
 
     async def _open_subroom(self, conn: Connection, live: LiveRoom, msg: m.OpenSubroom) -> dict[str, Any]:
         return await self._apply(

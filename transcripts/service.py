@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal
 from cases import audit
-from cases.tables import Case
 from rooms.tables import MediationSession, SessionRecord
 from tiaojie.errors import Conflict, NotFound
 from tiaojie.ids import new_id
@@ -33,7 +32,7 @@ from transcripts.model import (
 from transcripts.schemas import EntryOut, ReviewerOut, ReviewOut, TranscriptOut, VersionOut, VersionSummaryOut
 from transcripts.tables import TranscriptEntry, TranscriptReview, TranscriptVersion
 from webhooks.events import EventType, transcript_data
-from webhooks.outbox import emit
+from webhooks.outbox import emit_for_case
 
 __all__ = [
     "add_entry",
@@ -293,22 +292,19 @@ async def review(
             action="transcript_locked",
             data={"version": row.number, "sha256": row.sha256, "reviewers": sorted(reviewers)},
         )
-        court_id = await session.scalar(select(Case.court_id).where(Case.id == ms.case_id))
-        if court_id is not None:
-            await emit(
-                session,
-                court_id=court_id,
+        await emit_for_case(
+            session,
+            case_id=ms.case_id,
+            event_type=EventType.TRANSCRIPT_CONFIRMED,
+            data=transcript_data(
                 case_id=ms.case_id,
-                event_type=EventType.TRANSCRIPT_CONFIRMED,
-                data=transcript_data(
-                    case_id=ms.case_id,
-                    session_id=ms.id,
-                    transcript_id=row.id,
-                    version=row.number,
-                    sha256=row.sha256,
-                ),
-                occurred_at=now,
-            )
+                session_id=ms.id,
+                transcript_id=row.id,
+                version=row.number,
+                sha256=row.sha256,
+            ),
+            occurred_at=now,
+        )
     await session.flush()
     return row
 

@@ -28,7 +28,7 @@ from tiaojie.ids import new_id
 from webhooks.events import CASE_EVENT_TYPES, EventType, case_data, envelope
 from webhooks.tables import WebhookCounter, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-__all__ = ["emit", "emit_case_transition", "on_commit"]
+__all__ = ["emit", "emit_case_transition", "emit_for_case", "on_commit"]
 
 _PENDING = "webhooks.pending"
 _EMITTED = "webhooks.emitted"
@@ -89,6 +89,29 @@ async def emit(
     session.add_all(deliveries)
     session.sync_session.info.setdefault(_PENDING, []).append((row, deliveries))
     return row
+
+
+async def emit_for_case(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    event_type: EventType,
+    data: dict[str, Any],
+    occurred_at: datetime,
+) -> WebhookEvent | None:
+    """:func:`emit` for a change of something that belongs to a case (a session, a recording, a
+    transcript): the event goes to the case's court. None when the case is gone."""
+    court_id = await session.scalar(select(Case.court_id).where(Case.id == case_id))
+    if court_id is None:
+        return None
+    return await emit(
+        session,
+        court_id=court_id,
+        case_id=case_id,
+        event_type=event_type,
+        data=data,
+        occurred_at=occurred_at,
+    )
 
 
 async def emit_case_transition(
