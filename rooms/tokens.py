@@ -2,29 +2,24 @@
 
 A token is ``v1.<payload>.<signature>``: the payload is base64url JSON ``{"s": session, "p": participant,
 "r": role, "v": version, "exp": unix seconds}``, the signature base64url HMAC-SHA256 over ``v1.<payload>``
-with a key derived from the service's secret for this purpose only. Revoking a participant's link bumps
-its ``version`` in the database, so every older token stops working; checking that is the caller's job
-(:func:`verify` returns the claims).
+with a key derived from the service's secret for this purpose only (:mod:`tiaojie.signed`). Revoking a
+participant's link bumps its ``version`` in the database, so every older token stops working; checking that
+is the caller's job (:func:`verify` returns the claims).
 
 Pure: the secret and the time are passed in.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from tiaojie import signed
 from tiaojie.errors import Unauthenticated
 
 __all__ = ["JoinClaims", "TokenError", "issue", "verify"]
 
 _VERSION = "v1"
-_MAX_LENGTH = 1024
 
 
 class TokenError(Unauthenticated):
@@ -40,16 +35,7 @@ class JoinClaims:
     expires_at: int  # unix seconds
 
 
-def _key(secret: str) -> bytes:
-    return hmac.new(secret.encode(), b"tiaojie join token v1", hashlib.sha256).digest()
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+_PURPOSE = b"tiaojie join token v1"
 
 
 def issue(claims: JoinClaims, *, secret: str) -> str:
@@ -60,29 +46,20 @@ def issue(claims: JoinClaims, *, secret: str) -> str:
         "v": claims.version,
         "exp": claims.expires_at,
     }
-    body = f"{_VERSION}.{_b64(json.dumps(payload, separators=(',', ':')).encode())}"
-    signature = hmac.new(_key(secret), body.encode(), hashlib.sha256).digest()
-    return f"{body}.{_b64(signature)}"
+    return signed.seal(payload, version=_VERSION, purpose=_PURPOSE, secret=secret)
 
 
 def verify(token: str, *, secret: str, now: datetime) -> JoinClaims:
     """The claims of a genuine, unexpired token; TokenError otherwise. Never reveals which part was wrong
     beyond the code."""
-    if not token or len(token) > _MAX_LENGTH or token.count(".") != 2:
-        raise TokenError("malformed join link", code="token_malformed")
-    version, payload_text, signature_text = token.split(".")
-    if version != _VERSION:
-        raise TokenError("malformed join link", code="token_malformed")
+    malformed = TokenError("malformed join link", code="token_malformed")
     try:
-        signature = _unb64(signature_text)
-        payload_bytes = _unb64(payload_text)
-    except (binascii.Error, ValueError):
-        raise TokenError("malformed join link", code="token_malformed") from None
-    expected = hmac.new(_key(secret), f"{version}.{payload_text}".encode(), hashlib.sha256).digest()
-    if not hmac.compare_digest(signature, expected):
-        raise TokenError("this join link is not genuine", code="token_invalid")
+        payload = signed.unseal(token, version=_VERSION, purpose=_PURPOSE, secret=secret)
+    except signed.Malformed:
+        raise malformed from None
+    except signed.NotGenuine:
+        raise TokenError("this join link is not genuine", code="token_invalid") from None
     try:
-        payload = json.loads(payload_bytes)
         claims = JoinClaims(
             session_id=str(payload["s"]),
             participant_id=str(payload["p"]),
@@ -91,7 +68,7 @@ def verify(token: str, *, secret: str, now: datetime) -> JoinClaims:
             expires_at=int(payload["exp"]),
         )
     except (ValueError, KeyError, TypeError):
-        raise TokenError("malformed join link", code="token_malformed") from None
+        raise malformed from None
     if now.timestamp() >= claims.expires_at:
         raise TokenError("this join link has expired; ask the mediator for a new one", code="token_expired")
     return claims
