@@ -35,6 +35,7 @@ __all__ = [
     "TrackFile",
     "TrackKind",
     "file_sha256",
+    "frame_interval_ms",
 ]
 
 CLUSTER_MS = 1000
@@ -108,6 +109,14 @@ class SegmentPlan:
             return False
         self._asked_at = now_ms
         return True
+
+
+def frame_interval_ms(first_ms: int, last_ms: int, frames: int) -> int:
+    """How long a segment's last frame lasts: its average frame interval (one late frame after a stall must
+    not stretch the segment); 0 for a single frame."""
+    if frames < 2:
+        return 0
+    return (last_ms - first_ms) // (frames - 1)
 
 
 def file_sha256(path: Path) -> str:
@@ -186,11 +195,7 @@ class TrackFile:
         self._frames += 1
 
     def _frame_ms(self) -> int:
-        """How long the last frame lasts: the segment's average frame interval (one late frame after a
-        stall must not stretch the segment)."""
-        if self._frames < 2:
-            return 0
-        return (self._last - self._start) // (self._frames - 1)
+        return frame_interval_ms(self._start, self._last, self._frames)
 
     def close(self, end_ms: int | None = None) -> SegmentInfo | None:
         """Finish the open segment, if any, and describe it.

@@ -24,7 +24,7 @@ from cases import audit
 from recordings.locks import machine_lock
 from recordings.manifest import Manifest, Problem, TrackEntry, verify_files
 from recordings.repair import repair_segment
-from recordings.segments import SegmentInfo, TrackKind, file_sha256
+from recordings.segments import SegmentInfo, TrackKind, file_sha256, frame_interval_ms
 from recordings.tables import Recording, RecordingTrack
 from rooms.tables import MediationSession, SessionParticipant
 from store.database import Database
@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 _SEGMENT_NAME = re.compile(r"^(?P<track>[a-z]+_[0-9A-Z]{26})-(?P<index>\d{4,})\.webm$")
-_AUDIO_FRAME_MS = 20
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 45.0
 
@@ -240,11 +239,8 @@ def _recovered_segments(directory: Path, track: RecordingTrack) -> list[SegmentI
     for position, (index, result) in enumerate(kept):
         if position + 1 < len(kept):
             end = kept[position + 1][1].first_ms
-        elif track.kind == TrackKind.AUDIO:
-            end = result.last_ms + _AUDIO_FRAME_MS
         else:
-            gap = (result.last_ms - result.first_ms) // max(result.frames - 1, 1)
-            end = result.last_ms + gap
+            end = result.last_ms + frame_interval_ms(result.first_ms, result.last_ms, result.frames)
         segments.append(
             SegmentInfo(
                 index=index,
