@@ -262,6 +262,10 @@ class Recorder:
         segments = await entry.writer.close()
         failures = entry.writer.failures()
         notes = [*entry.notes, *(f"track {t} stopped writing: {why}" for t, why in failures.items())]
+        for track_id in entry.tracks.values():  # frames the disk could not take in time: say so
+            dropped = entry.writer.stats(track_id).dropped_backlog
+            if dropped:
+                notes.append(f"track {track_id}: {dropped} frame(s) dropped, the disk was too slow")
         async with self.db.session() as session:
             recording = await session.get(Recording, entry.recording_id)
             if recording is None:

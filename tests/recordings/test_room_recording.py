@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from recordings import writer as writer_module
 from recordings.service import RecordingStatus, recording_directory, verify
 from recordings.tables import Recording
 from tests.recordings.media import decode_all
@@ -136,3 +137,29 @@ async def test_a_caucus_is_recorded_as_its_own_part(scene: dict[str, Any], servi
     assert caucus.manifest is not None
     recorded = {t["participant_id"] for t in caucus.manifest["tracks"] if t["segments"]}
     assert recorded == {ids["worker"], ids["mediator"]}  # never the employer, who stayed in the main room
+
+
+async def test_frames_the_disk_could_not_take_are_named_in_the_note(
+    scene: dict[str, Any], services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_module, "MAX_BACKLOG_BYTES", 1)  # the disk never keeps up
+    peers = await admitted(scene, "worker")
+    ids, sid = scene["ids"], scene["session_id"]
+    media = {name: MediaPeer(peer) for name, peer in peers.items()}
+    try:
+        for peer in media.values():
+            await peer.publish()
+        worker = media["worker"]
+        await worker.until(lambda: worker.frames[ids["mediator"]] >= 5)
+        await consent_all(peers, "main", "worker")
+        seen = worker.frames[ids["mediator"]]
+        await worker.until(lambda: worker.frames[ids["mediator"]] >= seen + 30, seconds=30)
+        assert (await peers["mediator"].call("stop_recording", {"part": "main"}))["ok"]
+    finally:
+        for peer in media.values():
+            await peer.close()
+        await close_all(peers)
+    [recording] = await recordings_of(services, sid)
+    assert recording.status == RecordingStatus.COMPLETE
+    assert recording.note is not None
+    assert "dropped, the disk was too slow" in recording.note
