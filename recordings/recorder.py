@@ -107,6 +107,10 @@ class Recorder:
         self._parts: dict[tuple[str, str], _Part] = {}  # (session id, part) → recording in progress
         self._beating: asyncio.Task[None] | None = None
 
+    def active(self, session_id: str) -> dict[str, str]:
+        """The parts of a session being recorded, with their recording ids."""
+        return {part: rec.recording_id for (sid, part), rec in self._parts.items() if sid == session_id}
+
     async def sync(
         self, session_id: str, plan: Mapping[str, Collection[str]], labels: Mapping[str, str]
     ) -> None:
