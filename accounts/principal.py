@@ -52,6 +52,20 @@ class Principal:
     user_agent: str | None = None
 
     @property
+    def visibility_key(self) -> tuple[object, ...]:
+        """Everything about the caller that decides what an answer shows (not where the request came from)."""
+        return (
+            self.kind,
+            self.id,
+            self.auth_method,
+            self.court_id,
+            self.organisation_id,
+            self.organisation_ids,
+            self.mediator_id,
+            self.user_id,
+        )
+
+    @property
     def audit_key(self) -> str:
         """Stable owner key for idempotency records and rate limits."""
         return f"{self.auth_method}:{self.id}"

@@ -14,7 +14,12 @@ thread instead, on read-only connections of their own:
   same connection, in the same transaction, in a worker thread; a statement that has to move a few times in
   a row then goes to the thread at once for a while. So a query that turns out long or unbounded costs the
   loop at most a few ``budget``s a minute;
-- plain selects run on the driver directly (:mod:`store.prepared`), anything else through SQLAlchemy.
+- plain selects run on the driver directly (:mod:`store.prepared`), anything else through SQLAlchemy;
+- every unit starts by asking its connection's ``PRAGMA data_version``, which changes when any other
+  connection or process has committed since that connection last asked. :attr:`LoopReader.epoch` goes up
+  whenever one of them has: a result read under one epoch is still what the database holds as long as the
+  epoch has not moved (what :mod:`web.read_cache` relies on). A connection seen for the first time moves it
+  too, since nothing is known of what it missed.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ SLOW_FOR = 60.0  # … goes straight to a thread for SLOW_FOR seconds
 # CPU clock is a system call, 1–2 µs); a long statement is looked at every 0.2–0.5 ms of SQLite's work.
 _CHECK_EVERY = 10_000
 _THREAD_BUSY_TIMEOUT_MS = 10_000  # a thread may wait for SQLite's locks like the writers do
+_SEEN = "tiaojie_data_version"  # key in a connection's ``info``: the data_version it last reported
 
 
 class _Watch:
@@ -88,6 +94,7 @@ class LoopReader:
         self.keep = keep
         self._idle: list[Connection] = []
         self.moved = 0  # statements that had to move to a thread (for tests and profiles)
+        self.epoch = 0  # moves on whenever a connection reports a commit it had not seen (module docstring)
         self._watch = _Watch(budget)
         self._slow: dict[Executable, float] = {}  # statement → until when it goes straight to a thread
         self._overruns: dict[Executable, tuple[int, float]] = {}  # statement → moves, since when
@@ -109,11 +116,23 @@ class LoopReader:
         connection = self._idle.pop() if self._idle else self.engine.connect()
         raw = connection.connection.dbapi_connection
         assert isinstance(raw, sqlite3.Connection)
+        epoch = self._observe(connection, raw)
         raw.execute("BEGIN")
         try:
-            yield LoopRows(self, connection)
+            yield LoopRows(self, connection, epoch)
         finally:
             self._release(connection, raw)
+
+    def _observe(self, connection: Connection, raw: sqlite3.Connection) -> int:
+        """The epoch, moved on first if this connection reports a commit it had not seen. Asked outside a
+        transaction, before the unit's snapshot: a commit in between makes the unit read newer data than
+        its epoch says, and the next unit's question moves the epoch on, so nothing stale is kept."""
+        (version,) = raw.execute("PRAGMA data_version").fetchone()
+        info = connection.info
+        if info.get(_SEEN) != version:
+            info[_SEEN] = version
+            self.epoch += 1
+        return self.epoch
 
     def _release(self, connection: Connection, raw: sqlite3.Connection) -> None:
         if connection.invalidated:
@@ -217,11 +236,12 @@ def _moves(exc: OperationalError) -> bool:
 class LoopRows:
     """:class:`Rows` of a :class:`LoopReader`: statements run in the loop thread, long ones in a thread."""
 
-    __slots__ = ("_connection", "_reader")
+    __slots__ = ("_connection", "_reader", "epoch")
 
-    def __init__(self, reader: LoopReader, connection: Connection) -> None:
+    def __init__(self, reader: LoopReader, connection: Connection, epoch: int) -> None:
         self._reader = reader
         self._connection = connection
+        self.epoch: int | None = epoch  # LoopReader.epoch when the unit began
 
     async def all(self, statement: Executable, params: Params = None) -> Records:
         reader = self._reader

@@ -22,7 +22,11 @@ Records = Sequence[Sequence[Any]]  # rows, each its columns in the order of the 
 
 
 class Rows(Protocol):
-    """A read-only unit of work."""
+    """A read-only unit of work. ``epoch``: where the database can tell, a number that stays the same as long
+    as nothing has been committed since (see :mod:`store.loop_reads`); ``None`` where it cannot."""
+
+    @property
+    def epoch(self) -> int | None: ...
 
     async def all(self, statement: Executable, params: Params = None) -> Records:
         """Every row of ``statement`` with these bound parameters."""
@@ -34,6 +38,8 @@ class AsyncRows:
     connection in autocommit), a statement that finds the connection dead runs once more on a new one."""
 
     __slots__ = ("_reconnect", "_target")
+
+    epoch = None  # an async connection cannot tell whether anything was committed since
 
     def __init__(self, target: AsyncConnection | AsyncSession, *, reconnect: bool = False) -> None:
         self._target = target

@@ -120,6 +120,13 @@ class Settings(BaseModel):
         None, description="TOML file with newly published holidays and make-up workdays."
     )
     deadline_warn_days: int = Field(3, ge=0, le=30)
+    read_cache_entries: int = Field(
+        4096,
+        ge=0,
+        description="Encoded answers of the hot case reads kept while the SQLite database has not changed "
+        "(web/read_cache.py); 0 turns the cache off.",
+    )
+    read_cache_bytes: int = Field(32 * 1024 * 1024, ge=1024, description="Bytes of answers the cache holds.")
     sweep_interval_seconds: float = Field(300.0, gt=0)
     login_max_failures: int = Field(5, ge=1)
     login_lockout_minutes: int = Field(15, ge=1)

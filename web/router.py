@@ -37,6 +37,7 @@ from tiaojie.ids import is_id, new_id
 from tiaojie.jsonvalue import dumps
 from web.auth import authenticate
 from web.errors import invalid_input
+from web.read_cache import CachedAnswer, etag_of
 from web.services import SERVICES, Services
 
 __all__ = ["ApiCall", "ApiRouter", "Endpoint", "Json"]
@@ -142,6 +143,7 @@ class Endpoint:
     raw_response: str | None = None  # media type of a non-JSON response (file downloads)
     errors: tuple[int, ...] = ()
     rows: bool = False  # reads only, with bounded Core statements: a Rows unit instead of a session
+    cached: bool = False  # a rows route whose answers the read cache may keep (web/read_cache.py)
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
 
     @property
@@ -170,9 +172,12 @@ class ApiRouter:
         raw_response: str | None = None,
         errors: Sequence[int] = (),
         rows: bool = False,
+        cached: bool = False,
     ) -> Callable[[Handler], Handler]:
         if rows and (method.upper() != "GET" or idempotent):
             raise ValueError("rows=True is for reading routes")
+        if cached and not rows:
+            raise ValueError("cached=True is for rows=True routes")
 
         def decorate(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -192,6 +197,7 @@ class ApiRouter:
                     raw_response=raw_response,
                     errors=tuple(errors),
                     rows=rows,
+                    cached=cached,
                     adapter=TypeAdapter(response) if response is not None else None,
                 )
             )
@@ -283,12 +289,26 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
     async def handle_rows(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
         principal = await authenticate(request, services)
-        _check_path(request)
-        query = _parse_query(endpoint, request)
+        cache = services.read_cache if endpoint.cached else None
+        key = (endpoint.operation_id, principal.visibility_key, request.raw_path, services.cases.today())
         async with services.db.rows() as rows:
+            epoch = rows.epoch
+            if cache is not None and epoch is not None:
+                answer = cache.get(key, epoch)
+                if answer is not None:
+                    return _cached(request, answer)
+            _check_path(request)
+            query = _parse_query(endpoint, request)
             call = ApiCall(request, services, principal, dict(request.match_info), query=query, unit=rows)
             result = await endpoint.handler(call)
-        return _render(endpoint, result)  # encoded after the read unit has ended
+        response = _render(endpoint, result)  # encoded after the read unit has ended
+        if cache is None or epoch is None or type(response) is not web.Response or response.status != 200:
+            return response
+        body = response.body
+        assert isinstance(body, bytes)
+        answer = CachedAnswer(body, etag_of(body))
+        cache.put(key, epoch, answer.body, answer.etag)
+        return _cached(request, answer)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
@@ -351,6 +371,22 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
         return handle_rows
     handle.__name__ = endpoint.operation_id
     return handle
+
+
+def _cached(request: web.Request, answer: CachedAnswer) -> web.Response:
+    """A cacheable answer, or 304 when the client holds it already (``If-None-Match``)."""
+    headers = {"ETag": answer.etag, "Cache-Control": "private, no-cache"}
+    if _matches(request.headers.get("If-None-Match"), answer.etag):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=answer.body, content_type="application/json", headers=headers)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weak comparison, as RFC 9110 asks) or is ``*``."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
 
 
 def _check_path(request: web.Request) -> None:

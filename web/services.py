@@ -20,6 +20,7 @@ from store.files import LocalFileStore
 from tiaojie.clock import Clock
 from tiaojie.errors import InvalidInput
 from tiaojie.settings import Settings
+from web.read_cache import ReadCache
 
 __all__ = ["SERVICES", "Services"]
 
@@ -36,6 +37,7 @@ class Services:
     links: LinkPolicy
     media: MediaConfig
     renders: RenderWorker
+    read_cache: ReadCache | None = None  # None: answers are not kept (turned off)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Services:
@@ -86,6 +88,11 @@ class Services:
             calendar=calendar,
             files=files,
             cases=env,
+            read_cache=(
+                ReadCache(entries=settings.read_cache_entries, max_bytes=settings.read_cache_bytes)
+                if settings.read_cache_entries
+                else None
+            ),
         )
 
 

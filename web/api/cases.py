@@ -97,6 +97,7 @@ def register(api: ApiRouter) -> None:
         query=CaseListQuery,
         response=Page[CaseSummaryOut],
         rows=True,
+        cached=True,
     )
     async def list_cases_route(call: ApiCall) -> Json:
         """Newest first. Personal data is masked except for the court and the mediator handling a case.
@@ -115,7 +116,14 @@ def register(api: ApiRouter) -> None:
         )
 
     @api.route(
-        "GET", "/cases/{case_id}", summary="Get a case", tags=tags, response=CaseOut, errors=(404,), rows=True
+        "GET",
+        "/cases/{case_id}",
+        summary="Get a case",
+        tags=tags,
+        response=CaseOut,
+        errors=(404,),
+        rows=True,
+        cached=True,
     )
     async def get_case(call: ApiCall) -> Json:
         detail = await case_detail(call.rows, call.path["case_id"])
