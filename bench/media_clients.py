@@ -33,7 +33,7 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket
 
-from media.aiortc_hooks import divert_rtp, observe_rtcp, rtc_configuration
+from media.aiortc_hooks import divert_rtp, keep_consent, observe_rtcp, rtc_configuration
 
 __all__ = [
     "AUDIO_CLOCK",
@@ -261,6 +261,8 @@ class Participant:
         self.microphone = LoopMicrophone(audio)
         self.publish_pc = RTCPeerConnection(rtc_configuration())
         self.subscribe_pc = RTCPeerConnection(rtc_configuration())
+        for pc in (self.publish_pc, self.subscribe_pc):
+            keep_consent(pc)  # as a browser does: a slow server is not hung up on after half a second
         self.signaling: Signaling | None = None
         self.joined_at = 0.0
         self.streams: dict[bytes, StreamCount] = {}

@@ -52,7 +52,13 @@ from bench.common import (
     summarise_collapsed,
 )
 from bench.media_clients import FPS, LoopCamera, pre_encoded_video
-from media.aiortc_hooks import announce_addresses, attach_rtp_tap, observe_rtcp, rtc_configuration
+from media.aiortc_hooks import (
+    announce_addresses,
+    attach_rtp_tap,
+    keep_consent,
+    observe_rtcp,
+    rtc_configuration,
+)
 
 __all__ = ["main"]
 
@@ -83,6 +89,8 @@ class Participant:
         self.id = ""
         self.publish_pc = RTCPeerConnection(rtc_configuration())
         self.subscribe_pc = RTCPeerConnection(rtc_configuration())
+        for pc in (self.publish_pc, self.subscribe_pc):
+            keep_consent(pc)  # as a browser does: a slow server is not hung up on after half a second
         self.packets = 0
         self.closed: dict[str, Any] | None = None
         self._offers: asyncio.Queue[str] = asyncio.Queue()

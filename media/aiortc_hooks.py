@@ -20,6 +20,9 @@ API for that, so this module opens a few doors into it; the rest of ``media/`` u
 - :func:`announce_addresses` picks the addresses aioice binds and announces host candidates on (aioice
   skips 127.0.0.1, so loopback tests need it); :func:`rtc_configuration` never falls back to aiortc's
   public default STUN server.
+- :func:`keep_consent` gives a peer connection RFC 7675's consent rule in place of aioice's stricter one:
+  consent lasts 30 s from the last answered check, and a check may take up to 7.5 s (retransmitted) to be
+  answered, so a busy server or client does not lose its calls to a queue of half a second.
 - :func:`check_compatible` verifies that every private name used here still exists with the expected shape.
 
 Every private name is listed once below and verified by :func:`check_compatible`; each hook also checks the
@@ -36,6 +39,7 @@ import importlib
 import inspect
 import ipaddress
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -85,6 +89,7 @@ __all__ = [
     "attach_rtp_tap",
     "check_compatible",
     "divert_rtp",
+    "keep_consent",
     "observe_rtcp",
     "request_keyframe",
     "rtc_configuration",
@@ -155,6 +160,11 @@ _ICE_PROTOCOLS: Final = "_protocols"
 _STUN_DATAGRAM_RECEIVED: Final = "datagram_received"
 _ICE_CONNECTION: Final = "_connection"
 _ICE_NOMINATED: Final = "_nominated"
+# aioice's Connection.connect starts consent freshness with asyncio.create_task(self.query_consent()) (looked
+# up on the instance, so replaced per instance by keep_consent) and keeps the task in _query_consent_task,
+# which close() cancels and awaits.
+_ICE_QUERY_CONSENT: Final = "query_consent"
+_ICE_CONSENT_TASK: Final = "_query_consent_task"
 # pylibsrtp.Session: the srtp_t handle and the 1,500-byte work buffer protect() copies each packet into.
 _SRTP_CONTEXT: Final = "_srtp"
 _SRTP_CDATA: Final = "_cdata"
@@ -339,6 +349,15 @@ def _send_path_problems(allow_other_version: bool) -> list[str]:
         problems.append("pylibsrtp's binding has no srtp_unprotect")
     if not isinstance(inspect.getattr_static(aioice.ice.CandidatePair, "remote_addr", None), property):
         problems.append("aioice.ice.CandidatePair.remote_addr is no longer a property")
+    problems += _check_uses(
+        aioice.ice.Connection, "connect", (_ICE_QUERY_CONSENT, _ICE_CONSENT_TASK), "consent checks start"
+    )
+    problems += _check_uses(aioice.ice.Connection, "close", (_ICE_CONSENT_TASK,), "close() stops them")
+    problem = _check_method(aioice.ice.Connection, _ICE_QUERY_CONSENT, ("self",), True) or _check_method(
+        aioice.ice.Connection, "build_request", ("self", "pair", "nominate"), False
+    )
+    if problem:
+        problems.append(problem)
     return problems
 
 
@@ -1082,6 +1101,104 @@ def announce_addresses(addresses: Iterable[str] | None) -> tuple[str, ...] | Non
     _announced = normalized
     setattr(aioice.ice, _GET_HOST_ADDRESSES, _announced_host_addresses)
     return previous
+
+
+# --- ICE consent freshness (RFC 7675) -----------------------------------------------------------------------
+
+CONSENT_INTERVAL: Final = 5.0  # seconds between checks, randomised by ±20 % (RFC 7675 §5.1: 4–6 s)
+CONSENT_EXPIRY: Final = 30.0  # consent ends this long after the last answered check (RFC 7675 §5.1)
+CONSENT_RETRANSMISSIONS: Final = 3  # aioice's RTO doubles from 0.5 s: answered within 7.5 s or failed
+CONSENT_MIN_FAILED: Final = 3  # checks that must have failed since the last answer before consent ends
+
+
+class _ConsentFreshness:
+    """One aioice connection's consent checks, in place of ``Connection.query_consent``.
+
+    aioice sends one check every 4–6 s without retransmission, waits 0.5 s for its answer and closes the
+    connection after six unanswered checks in a row: a peer whose answers queue behind half a second of
+    media (a server at full load, a phone on a slow network) is hung up on although it answers every check.
+    Here each check is retransmitted and may be answered within 7.5 s, checks overlap, and consent ends as
+    RFC 7675 says — 30 s after the last answer — once at least three checks sent since have failed (so a
+    process that stalled for longer than that does not hang up on everyone the moment it wakes up, before
+    the answers waiting in its sockets are read).
+    """
+
+    __slots__ = ("answered_at", "checks", "connection", "failed")
+
+    def __init__(self, connection: aioice.ice.Connection) -> None:
+        self.connection = connection
+        self.answered_at = time.monotonic()
+        self.failed = 0
+        self.checks: set[asyncio.Future[Any]] = set()
+
+    def _done(self, check: asyncio.Future[Any]) -> None:
+        self.checks.discard(check)
+        if check.cancelled():
+            return
+        if check.exception() is None:
+            self.answered_at = time.monotonic()
+            self.failed = 0
+        else:  # no answer in time (TransactionError), or the socket went away
+            self.failed += 1
+
+    def expired(self) -> bool:
+        return time.monotonic() - self.answered_at > CONSENT_EXPIRY and self.failed >= CONSENT_MIN_FAILED
+
+    async def run(self) -> None:
+        connection = self.connection
+        password = connection.remote_password
+        assert password is not None  # connect() starts the checks only once it has it
+        key = password.encode("utf8")
+        try:
+            while True:
+                await asyncio.sleep(CONSENT_INTERVAL * (0.8 + 0.4 * random.random()))
+                if self.expired():
+                    silent = time.monotonic() - self.answered_at
+                    logger.info("ICE consent expired: no check answered for %.0f s", silent)
+                    setattr(connection, _ICE_CONSENT_TASK, None)  # close() would wait for this very task
+                    await connection.close()
+                    return
+                pairs: dict[int, aioice.ice.CandidatePair] = getattr(connection, _ICE_NOMINATED)
+                for pair in list(pairs.values()):
+                    check = asyncio.ensure_future(
+                        pair.protocol.request(
+                            connection.build_request(pair, nominate=False),
+                            pair.remote_addr,
+                            integrity_key=key,
+                            retransmissions=CONSENT_RETRANSMISSIONS,
+                        )
+                    )
+                    self.checks.add(check)
+                    check.add_done_callback(self._done)
+        finally:
+            for pending in list(self.checks):
+                pending.cancel()
+
+
+def _consent_of(connection: aioice.ice.Connection) -> None:
+    """Give an aioice connection the consent checks of :class:`_ConsentFreshness` (once)."""
+    if _ICE_QUERY_CONSENT in vars(connection):
+        return
+    setattr(connection, _ICE_QUERY_CONSENT, lambda: _ConsentFreshness(connection).run())
+
+
+def keep_consent(pc: aiortc.RTCPeerConnection) -> None:
+    """Check ICE consent on ``pc``'s connections the RFC 7675 way (:class:`_ConsentFreshness`).
+
+    Call it right after creating the peer connection: the checks are replaced when ICE starts checking,
+    before a pair is nominated (aioice starts its own checks only then)."""
+
+    @pc.on("iceconnectionstatechange")
+    def on_ice_state() -> None:
+        if pc.iceConnectionState != "checking":
+            return
+        for transceiver in pc.getTransceivers():
+            dtls = transceiver.receiver.transport
+            if dtls is not None:
+                _require(dtls.transport, _ICE_CONNECTION)
+                _consent_of(getattr(dtls.transport, _ICE_CONNECTION))
+        if pc.sctp is not None:
+            _consent_of(getattr(pc.sctp.transport.transport, _ICE_CONNECTION))
 
 
 def rtc_configuration(ice_servers: Sequence[RTCIceServer] = ()) -> RTCConfiguration:

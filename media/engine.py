@@ -658,12 +658,27 @@ class RoomMedia:
 
     def _new_connection(self, participant_id: str) -> RTCPeerConnection:
         pc = RTCPeerConnection(aiortc_hooks.rtc_configuration(self.config.ice_servers))
+        aiortc_hooks.keep_consent(pc)
+
+        reported = False
 
         @pc.on("connectionstatechange")
         def on_state() -> None:
-            if pc.connectionState == "failed" and participant_id in self._participants:
-                logger.info("media %s: a connection of %s failed", self.session_id, participant_id)
-                self._call(self.on_failed, participant_id)
+            # "closed" while the participant is still here: not closed by us (we remove them first) but by
+            # aiortc, after ICE consent expired or the peer ended DTLS. Reported once per connection.
+            nonlocal reported
+            participant = self._participants.get(participant_id)
+            if (
+                reported
+                or pc.connectionState not in ("failed", "closed")
+                or participant is None
+                or pc not in (participant.publish_pc, participant.subscribe_pc)
+            ):
+                return
+            reported = True
+            state = pc.connectionState
+            logger.info("media %s: a connection of %s %s", self.session_id, participant_id, state)
+            self._call(self.on_failed, participant_id)
 
         return pc
 

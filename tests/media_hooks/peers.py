@@ -11,12 +11,16 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from fractions import Fraction
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+import aioice.ice
+import aioice.stun
+import pytest
 from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver, VideoStreamTrack
 from aiortc.rtp import RtpPacket
 from av import VideoFrame
 
+from media import aiortc_hooks
 from media.aiortc_hooks import RawRtpSender, RtpCallback, RtpTap, attach_rtp_tap
 
 __all__ = [
@@ -28,9 +32,11 @@ __all__ = [
     "ViewerLeg",
     "candidate_addresses",
     "connected",
+    "delay_stun",
     "is_vp8_keyframe_start",
     "negotiate",
     "sdp_ssrcs",
+    "shorten_consent",
     "within",
 ]
 
@@ -105,6 +111,34 @@ async def connected(peer: RTCPeerConnection) -> None:
         await within(done.wait())
     finally:
         peer.remove_listener("connectionstatechange", check)
+
+
+def delay_stun(peer: RTCPeerConnection, delay: float | None) -> None:
+    """From now on ``peer`` reads STUN ``delay`` seconds late (so its answers to consent checks come late), or
+    never (``None``); DTLS and SRTP pass at once."""
+    loop = asyncio.get_running_loop()
+    connection = peer.getTransceivers()[0].receiver.transport.transport._connection
+    for protocol in connection._protocols:
+        original = protocol.datagram_received
+
+        def datagram_received(
+            data: bytes, addr: tuple[Any, ...], original: Callable[..., None] = original
+        ) -> None:
+            if data[0] >= 4:  # not STUN (RFC 7983)
+                original(data, addr)
+            elif delay is not None:
+                loop.call_later(delay, original, data, addr)
+
+        protocol.datagram_received = datagram_received  # type: ignore[method-assign,assignment]
+
+
+def shorten_consent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ICE consent timings for tests: checks every 0.3 s (ours and aioice's), consent for 1.5 s, and STUN's
+    first retransmission after 0.1 s (a retransmitted check is answered within 1.5 s or fails)."""
+    monkeypatch.setattr(aiortc_hooks, "CONSENT_INTERVAL", 0.3)
+    monkeypatch.setattr(aiortc_hooks, "CONSENT_EXPIRY", 1.5)
+    monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", 0.3)
+    monkeypatch.setattr(aioice.stun, "RETRY_RTO", 0.1)
 
 
 def candidate_addresses(sdp: str) -> set[str]:
