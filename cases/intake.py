@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import AsyncIterable
 from typing import Any, cast
+from urllib.parse import unquote
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -248,7 +250,16 @@ def sniff_content_type(declared: str, head: bytes) -> None:
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
 
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
 def _clean_filename(name: str) -> str:
+    """The name to store and show. Clients percent-encode what a quoted ``filename`` cannot carry (browsers
+    ``"`` and line breaks, aiohttp's and others' clients every non-ASCII byte): decoded when it decodes to
+    UTF-8, else kept as sent. Then path separators, control and reserved characters become ``_``."""
+    if _PERCENT_ESCAPE.search(name):
+        with contextlib.suppress(UnicodeDecodeError):
+            name = unquote(name, errors="strict")
     name = unicodedata.normalize("NFC", name).strip()
     name = _UNSAFE.sub("_", name).strip(" .")
     return name[:200] or "file"

@@ -7,6 +7,7 @@ import asyncio
 from datetime import date
 from typing import Any
 
+from aiohttp import FormData
 from sqlalchemy import func, select
 
 from cases.tables import Case
@@ -628,6 +629,23 @@ async def test_court_terminates_before_assignment(actors: Actors) -> None:
 
 
 # --- materials ----------------------------------------------------------------------------------------
+
+
+async def test_percent_encoded_file_names_are_stored_decoded(actors: Actors) -> None:
+    """aiohttp's client (as many court systems' HTTP libraries) percent-encodes a non-ASCII file name;
+    browsers encode a double quote as %22. Stored and shown decoded; what does not decode stays as sent."""
+    case = await accepted_case(actors)
+    path = f"/cases/{case['id']}/materials"
+    for sent, stored in (
+        ("裁决书 (1).pdf", "裁决书 (1).pdf"),  # quoted by FormData below: %E8%A3%81…
+        ('报告"终稿".pdf', "报告_终稿_.pdf"),  # %22 decoded, then refused like any quote
+        ("100%.pdf", "100%.pdf"),  # not an escape
+        ("%FF%FE.pdf", "%FF%FE.pdf"),  # escapes, but not UTF-8: kept as sent
+    ):
+        form = FormData()  # quote_fields=True, aiohttp's default
+        form.add_field("file", PDF, filename=sent, content_type="application/pdf")
+        uploaded = await actors.court_a.post(path, 201, data=form)
+        assert uploaded["filename"] == stored, sent
 
 
 async def test_upload_list_and_download_materials(actors: Actors) -> None:
