@@ -23,7 +23,7 @@ from cases.tables import Assignment, Case, Party
 from cases.workflow import deadline_of, facts_for
 from store.rows import AsyncRows
 from tiaojie.jsonvalue import day, instant, number
-from tiaojie.masking import mask_address, mask_credit_code, mask_id_number, mask_phone
+from tiaojie.masking import mask_address, mask_credit_code, mask_id_number, mask_phone, scrub
 
 __all__ = [
     "allowed_actions",
@@ -175,6 +175,14 @@ _CLOCK_STATES = frozenset(
 )
 
 
+def _as_is(value: str | None) -> str | None:
+    return value
+
+
+def _scrubbed(value: str | None) -> str | None:
+    return scrub(value) if value else value
+
+
 def case_summary(case: Case, parties: list[Party], actor: Principal, env: CaseEnv) -> CaseSummaryOut:
     return CaseSummaryOut.model_validate(summary_json(case, parties, actor, env))
 
@@ -206,10 +214,12 @@ def case_json(detail: CaseDetail, actor: Principal, env: CaseEnv) -> dict[str, A
         else None
     )
     out = _summary_json(case, detail.parties, actor, status)
+    # Free text may quote an ID or phone number: masked in it as in the parties for those who see them masked.
+    text = _as_is if reveals_personal_data(actor, case) else _scrubbed
     out.update(
         {
-            "claims": case.claims,
-            "summary": case.summary,
+            "claims": text(case.claims),
+            "summary": text(case.summary),
             "amount": number(case.amount),
             "arbitration_award": case.arbitration_award,
             "judge_name": case.judge_name,
@@ -219,7 +229,7 @@ def case_json(detail: CaseDetail, actor: Principal, env: CaseEnv) -> dict[str, A
             "accepted_at": instant(case.accepted_at),
             "closed_at": instant(case.closed_at),
             "agreement_effective_at": instant(case.agreement_effective_at),
-            "termination_note": case.termination_note,
+            "termination_note": text(case.termination_note),
             "deadline": {
                 "acceptance_due": day(case.acceptance_due),
                 "base_days": case.base_days,

@@ -631,6 +631,25 @@ async def test_court_terminates_before_assignment(actors: Actors) -> None:
 # --- materials ----------------------------------------------------------------------------------------
 
 
+async def test_numbers_quoted_in_free_text_are_masked_for_the_union(actors: Actors) -> None:
+    """The claims and summary may quote an ID or a phone number: the court and the mediator handling the case
+    read them in full, the union (which sees the parties masked) reads them masked too."""
+    worker_id = resident_id()
+    claims = f"请求支付工资32000元（申请人身份证号{worker_id}，电话13812345678）"
+    case = await assigned_case(actors, claims=claims, summary=f"联系电话：13812345678；{worker_id}")
+    path = f"/cases/{case['id']}"
+    court = await actors.court_a.get(path)
+    assert court["claims"] == claims
+    union = await actors.union1.get(path)
+    assert worker_id not in union["claims"]
+    assert "13812345678" not in union["claims"]
+    assert "13812345678" not in union["summary"]
+    assert union["claims"].startswith("请求支付工资32000元（申请人身份证号410*")  # masked, not removed
+    assert "电话138****5678" in union["claims"]
+    mediator = await actors.user("mediator1")
+    assert (await mediator.get(path))["claims"] == claims
+
+
 async def test_percent_encoded_file_names_are_stored_decoded(actors: Actors) -> None:
     """aiohttp's client (as many court systems' HTTP libraries) percent-encodes a non-ASCII file name;
     browsers encode a double quote as %22. Stored and shown decoded; what does not decode stays as sent."""
