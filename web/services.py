@@ -17,6 +17,7 @@ from rooms.notify import HttpGatewayNotifier, LogNotifier, Notifier
 from rooms.sessions import LinkPolicy
 from store.database import Database
 from store.files import LocalFileStore
+from tiaojie.at_rest import SecretBox
 from tiaojie.clock import Clock
 from tiaojie.errors import InvalidInput
 from tiaojie.settings import Settings
@@ -37,6 +38,7 @@ class Services:
     links: LinkPolicy
     media: MediaConfig
     renders: RenderWorker
+    secret_box: SecretBox
     read_cache: ReadCache | None = None  # None: answers are not kept (turned off)
 
     @classmethod
@@ -88,6 +90,7 @@ class Services:
             calendar=calendar,
             files=files,
             cases=env,
+            secret_box=SecretBox(settings.secret_key),
             read_cache=(
                 ReadCache(entries=settings.read_cache_entries, max_bytes=settings.read_cache_bytes)
                 if settings.read_cache_entries

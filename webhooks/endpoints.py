@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal, PrincipalKind
 from cases import audit
+from tiaojie.at_rest import SecretBox
 from tiaojie.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tiaojie.ids import is_id, new_id
 from tiaojie.jsonvalue import instant
@@ -28,7 +29,7 @@ from webhooks.schemas import (
     EventQuery,
     SecretOut,
 )
-from webhooks.signing import new_secret
+from webhooks.signing import new_secret, seal_secret
 from webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -113,6 +114,7 @@ async def register(
     now: datetime,
     allowed: Sequence[IpNetwork],
     resolve: Resolve,
+    box: SecretBox,
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (returned once)."""
     court_id = court_of(actor)
@@ -123,15 +125,16 @@ async def register(
     if len(existing) >= MAX_ENDPOINTS:
         raise Conflict(f"a court has at most {MAX_ENDPOINTS} webhook endpoints", code="too_many_endpoints")
     secret = new_secret()
+    endpoint_id = new_id("whe")
     endpoint = WebhookEndpoint(
-        id=new_id("whe"),
+        id=endpoint_id,
         court_id=court_id,
         url=url,
         description=data.description,
         event_types=_types(data.event_types),
         status="active",
         disabled_reason=None,
-        secret=secret,
+        secret=seal_secret(box, secret, endpoint_id),
         previous_secrets=[],
         created_at=now,
         updated_at=now,
@@ -199,7 +202,13 @@ async def remove(
 
 
 async def rotate(
-    session: AsyncSession, actor: Principal, endpoint: WebhookEndpoint, overlap_hours: int, *, now: datetime
+    session: AsyncSession,
+    actor: Principal,
+    endpoint: WebhookEndpoint,
+    overlap_hours: int,
+    *,
+    now: datetime,
+    box: SecretBox,
 ) -> SecretOut:
     """A new secret; the current one keeps signing beside it for ``overlap_hours``."""
     until = now + timedelta(hours=overlap_hours)
@@ -207,11 +216,12 @@ async def rotate(
     if overlap_hours > 0:
         kept.append({"secret": endpoint.secret, "expires_at": instant(until)})
     endpoint.previous_secrets = kept[-5:]
-    endpoint.secret = new_secret()
+    secret = new_secret()
+    endpoint.secret = seal_secret(box, secret, endpoint.id)
     endpoint.updated_at = now
     await _audit(session, actor, now, endpoint, "webhook_secret_rotated", {"overlap_hours": overlap_hours})
     return SecretOut(
-        endpoint_id=endpoint.id, secret=endpoint.secret, previous_valid_until=until if overlap_hours else None
+        endpoint_id=endpoint.id, secret=secret, previous_valid_until=until if overlap_hours else None
     )
 
 

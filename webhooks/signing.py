@@ -15,7 +15,18 @@ import hmac
 import secrets
 from collections.abc import Sequence
 
-__all__ = ["SECRET_PREFIX", "headers", "new_secret", "secret_bytes", "sign", "signature_header"]
+from tiaojie.at_rest import SecretBox
+
+__all__ = [
+    "SECRET_PREFIX",
+    "headers",
+    "new_secret",
+    "open_secret",
+    "seal_secret",
+    "secret_bytes",
+    "sign",
+    "signature_header",
+]
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix every secret carries, not a secret
 
@@ -35,6 +46,18 @@ def secret_bytes(secret: str) -> bytes:
     if len(key) < 24:
         raise ValueError("a webhook secret has at least 24 bytes")
     return key
+
+
+def seal_secret(box: SecretBox, secret: str, endpoint_id: str) -> str:
+    """How a secret is stored: its key bytes sealed (:mod:`tiaojie.at_rest`), bound to its endpoint."""
+    return box.seal(secret_bytes(secret), endpoint_id)
+
+
+def open_secret(box: SecretBox, stored: str, endpoint_id: str) -> str:
+    """The ``whsec_`` secret of a stored value; one stored in the clear before sealing is taken as it is."""
+    if stored.startswith(SECRET_PREFIX):
+        return stored
+    return SECRET_PREFIX + base64.b64encode(box.open(stored, endpoint_id)).decode("ascii")
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 
 from cluster.jobs import JobLease
 from store.database import Database
+from tiaojie.at_rest import SecretBox
 from tiaojie.clock import Clock
 from tiaojie.jsonvalue import dumps
 from tiaojie.settings import Settings
@@ -37,7 +38,16 @@ from webhooks.schedule import AttemptResult, Verdict, next_attempt_at, parse_ret
 from webhooks.sender import Sender
 from webhooks.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-__all__ = ["JOB", "OVERDUE_JOB", "DeliveryWorker", "Job", "deliver_forever", "valid_secrets", "watch_overdue"]
+__all__ = [
+    "JOB",
+    "OVERDUE_JOB",
+    "DeliveryWorker",
+    "Job",
+    "deliver_forever",
+    "seal_stored_secrets",
+    "valid_secrets",
+    "watch_overdue",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +65,38 @@ class Job:
     body: bytes
 
 
-def valid_secrets(endpoint: WebhookEndpoint, now: datetime) -> tuple[str, ...]:
-    """The current secret first, then rotated ones whose overlap has not ended."""
-    previous = [
+def valid_secrets(endpoint: WebhookEndpoint, now: datetime, box: SecretBox) -> tuple[str, ...]:
+    """The current secret first, then rotated ones whose overlap has not ended (opened from storage)."""
+    stored = [
         str(p["secret"])
         for p in endpoint.previous_secrets
         if datetime.fromisoformat(str(p["expires_at"])) > now
     ]
-    return (endpoint.secret, *previous)
+    return tuple(signing.open_secret(box, value, endpoint.id) for value in (endpoint.secret, *stored))
+
+
+async def seal_stored_secrets(db: Database, box: SecretBox) -> int:
+    """Seal the secrets still stored in the clear (written before secrets were sealed); how many rows."""
+    changed = 0
+    async with db.session() as session:
+        for endpoint in (await session.scalars(select(WebhookEndpoint).with_for_update())).all():
+            previous = [
+                {**entry, "secret": _sealed(box, str(entry["secret"]), endpoint.id)}
+                for entry in endpoint.previous_secrets
+            ]
+            secret = _sealed(box, endpoint.secret, endpoint.id)
+            if secret != endpoint.secret or previous != endpoint.previous_secrets:
+                endpoint.secret, endpoint.previous_secrets = secret, previous
+                changed += 1
+    if changed:
+        log.info("sealed the webhook secrets of %d endpoints stored in the clear", changed)
+    return changed
+
+
+def _sealed(box: SecretBox, stored: str, endpoint_id: str) -> str:
+    if stored.startswith(signing.SECRET_PREFIX):
+        return signing.seal_secret(box, stored, endpoint_id)
+    return stored
 
 
 def _heads() -> Select[Any]:
@@ -89,6 +123,7 @@ class DeliveryWorker:
         db: Database,
         clock: Clock,
         sender: Sender,
+        box: SecretBox,
         *,
         concurrency: int = 8,
         batch: int = 100,
@@ -100,6 +135,7 @@ class DeliveryWorker:
         self.db = db
         self.clock = clock
         self.sender = sender
+        self.box = box
         self.batch = batch
         self.concurrency = concurrency
         # One slow or dead endpoint holds at most a quarter of the claims and half of the connections.
@@ -220,7 +256,7 @@ class DeliveryWorker:
                         delivery_id=delivery.id,
                         endpoint_id=endpoint.id,
                         url=endpoint.url,
-                        secrets=valid_secrets(endpoint, now),
+                        secrets=valid_secrets(endpoint, now, self.box),
                         msg_id=delivery.event_id,
                         body=dumps(payload),
                     )
@@ -302,6 +338,9 @@ async def deliver_forever(db: Database, clock: Clock, settings: Settings, jobs: 
     """The application's background task: a worker built from the settings, delivering under the lease,
     and the watch on mediation periods that ran out."""
     allowed = parse_networks(settings.webhook_allowed_networks)
+    assert settings.secret_key is not None, "call Settings.with_secret() first"
+    box = SecretBox(settings.secret_key)
+    await seal_stored_secrets(db, box)
     async with Sender(
         allowed, timeout=settings.webhook_timeout_seconds, connections=settings.webhook_concurrency
     ) as sender:
@@ -309,6 +348,7 @@ async def deliver_forever(db: Database, clock: Clock, settings: Settings, jobs: 
             db,
             clock,
             sender,
+            box,
             concurrency=settings.webhook_concurrency,
             claim_seconds=settings.webhook_timeout_seconds + 3,
         )

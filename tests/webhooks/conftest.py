@@ -42,7 +42,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 @pytest.fixture
 async def worker(services: Services, clock: FrozenClock) -> AsyncIterator[DeliveryWorker]:
     async with Sender(parse_networks(["127.0.0.0/8"]), timeout=TIMEOUT) as sender:
-        yield DeliveryWorker(services.db, clock, sender, rand=lambda: 0.5, claim_seconds=TIMEOUT + 3)
+        yield DeliveryWorker(
+            services.db, clock, sender, services.secret_box, rand=lambda: 0.5, claim_seconds=TIMEOUT + 3
+        )
 
 
 async def register(actors: Actors, receiver: Receiver, **body: Any) -> dict[str, Any]:

@@ -9,17 +9,21 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from cluster.jobs import DesignatedJobs
 from tests.apihelp import Actors, accepted_case, assigned_case, mediating_case
 from tests.factories import case_payload
 from tests.webhooks.conftest import drain, pending, register
 from tests.webhooks.receiver import Answer, Hang, Receiver
+from tiaojie.at_rest import PREFIX, SecretBox, SecretUnreadable
 from tiaojie.clock import FrozenClock
 from web.services import Services
 from webhooks.addresses import parse_networks
 from webhooks.schedule import MAX_ATTEMPTS, AttemptResult
 from webhooks.sender import Sender
-from webhooks.worker import DeliveryWorker, Job
+from webhooks.tables import WebhookEndpoint
+from webhooks.worker import DeliveryWorker, Job, seal_stored_secrets, valid_secrets
 
 
 async def _events(actors: Actors, after: int = 0) -> list[dict[str, Any]]:
@@ -243,7 +247,9 @@ async def test_a_hanging_endpoint_holds_up_no_other(
         await register(actors, receiver)
         slow.script.extend([Hang()] * 20)
         async with Sender(parse_networks(["127.0.0.0/8"]), timeout=30) as sender:
-            worker = _Observed(services.db, clock, sender, rand=lambda: 0.5, concurrency=8)
+            worker = _Observed(
+                services.db, clock, sender, services.secret_box, rand=lambda: 0.5, concurrency=8
+            )
             worker.recorded = asyncio.Event()
             running = asyncio.create_task(worker.run(DesignatedJobs(True), poll=30))
             try:
@@ -281,3 +287,49 @@ async def _either(*events: asyncio.Event) -> None:
     finally:
         for waiter in waiters:
             waiter.cancel()
+
+
+async def test_secrets_are_stored_sealed_and_old_clear_ones_are_sealed_at_start(
+    actors: Actors, services: Services, clock: FrozenClock, receiver: Receiver, worker: DeliveryWorker
+) -> None:
+    """A copy of the database does not give the signing keys: they are stored sealed under a key derived from
+    TIAOJIE_SECRET_KEY. Secrets stored in the clear by an earlier version are sealed when delivery starts,
+    and deliveries are signed with the same secrets before and after."""
+    endpoint = await register(actors, receiver)
+    rotated = await actors.court_a.post(
+        f"/webhooks/endpoints/{endpoint['id']}/rotate-secret", json={"overlap_hours": 2}
+    )
+    receiver.secrets.insert(0, rotated["secret"])
+    async with services.db.read() as session:
+        row = await session.get(WebhookEndpoint, endpoint["id"])
+        assert row is not None
+        stored = [row.secret, *(str(p["secret"]) for p in row.previous_secrets)]
+    assert len(stored) == 2
+    for value in stored:
+        assert value.startswith(PREFIX)
+        assert rotated["secret"] not in value
+        assert endpoint["secret"] not in value
+    assert valid_secrets(row, clock.now(), services.secret_box) == (rotated["secret"], endpoint["secret"])
+    # Sealed for this endpoint only: moved to another row, it does not open.
+    with pytest.raises(SecretUnreadable):
+        services.secret_box.open(stored[0], "whe_someoneelse")
+    # Under another TIAOJIE_SECRET_KEY nothing opens.
+    with pytest.raises(SecretUnreadable):
+        SecretBox("another secret key of at least thirty-two characters").open(stored[0], endpoint["id"])
+
+    # An earlier version stored both in the clear.
+    async with services.db.session() as session:
+        row = await session.get(WebhookEndpoint, endpoint["id"])
+        assert row is not None
+        row.secret = rotated["secret"]
+        row.previous_secrets = [{**row.previous_secrets[0], "secret": endpoint["secret"]}]
+    assert await seal_stored_secrets(services.db, services.secret_box) == 1
+    assert await seal_stored_secrets(services.db, services.secret_box) == 0  # nothing left in the clear
+    async with services.db.read() as session:
+        row = await session.get(WebhookEndpoint, endpoint["id"])
+        assert row is not None
+        assert row.secret.startswith(PREFIX)
+        assert str(row.previous_secrets[0]["secret"]).startswith(PREFIX)
+    await assigned_case(actors)
+    await drain(worker, services, clock)
+    assert receiver.received[-1].verified_by == (0, 1)

@@ -52,6 +52,7 @@ def register(api: ApiRouter) -> None:
             now=call.services.clock.now(),
             allowed=_allowed(call),
             resolve=resolve_host,
+            box=call.services.secret_box,
         )
         return EndpointCreatedOut(**service.endpoint_out(endpoint).model_dump(), secret=secret)
 
@@ -133,6 +134,7 @@ def register(api: ApiRouter) -> None:
             endpoint,
             call.body_as(RotateIn).overlap_hours,
             now=call.services.clock.now(),
+            box=call.services.secret_box,
         )
 
     @api.route(
