@@ -174,7 +174,7 @@ class DeliveryWorker:
         try:
             while True:
                 try:
-                    if not await jobs.acquire(JOB, lease):
+                    if not await jobs.hold(JOB, lease):
                         await asyncio.sleep(poll)
                         continue
                     until = loop.time() + lease * 0.8

@@ -74,7 +74,7 @@ async def router_pair(
     node_a, node_b = Node("node-a", urls[0]), Node("node-b", urls[1])
     if kind == "memory":
         table = MemoryTable(lease_seconds=LEASE, clock=clock)
-        leases: dict[str, float] = {}
+        leases: dict[str, tuple[str, float]] = {}
         yield Pair(
             kind,
             MemoryRouter(node_a, table),
@@ -112,6 +112,9 @@ async def router_pair(
 
 class _NoJobs:
     async def acquire(self, job: str, seconds: float) -> bool:
+        raise AssertionError("hash routing has no job leases")
+
+    async def hold(self, job: str, seconds: float) -> bool:
         raise AssertionError("hash routing has no job leases")
 
 

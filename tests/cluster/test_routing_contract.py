@@ -129,6 +129,31 @@ async def test_a_job_runs_on_one_node_per_lease(pair: Pair) -> None:
     assert await second.acquire("another_job", 60) is True
 
 
+@pytest.mark.parametrize("pair", LEASED, indirect=True)
+async def test_a_held_job_stays_with_its_node_until_it_stops_renewing(pair: Pair) -> None:
+    """The webhook delivery runs continuously on one node: it renews its lease before the end, and another
+    node takes over only once it has not renewed for a whole lease."""
+    first, second = pair.jobs
+    assert await first.hold("webhook_delivery", 0.4) is True
+    assert await second.hold("webhook_delivery", 0.4) is False
+    assert await first.hold("webhook_delivery", 60) is True  # renewed, for longer
+    assert await second.acquire("webhook_delivery", 0.4) is False
+    if pair.redis is not None:
+        assert 400 < await pair.redis.pttl(f"{pair.prefix}job:webhook_delivery") <= 60_000
+    await _lease_ends(pair, 61)
+    assert await second.hold("webhook_delivery", 0.4) is True  # the first stopped renewing
+    assert await first.hold("webhook_delivery", 0.4) is False
+
+
+async def _lease_ends(pair: Pair, seconds: float) -> None:
+    """Let ``seconds`` pass for the leases: the memory twin's clock moves; in Redis the key is dropped, as its
+    expiry (PX, checked renewed above) would drop it."""
+    if pair.redis is None:
+        pair.clock.now += seconds
+        return
+    await pair.redis.delete(f"{pair.prefix}job:webhook_delivery")
+
+
 @pytest.mark.redis
 async def test_redis_records_node_load(redis_prefix: tuple[str, str]) -> None:
     url, prefix = redis_prefix
