@@ -91,6 +91,7 @@ class ApiCall:
     body: BaseModel | None = None
     query: BaseModel | None = None
     unit: AsyncSession | Rows | None = None
+    prepared: Any = None  # what the route's ``prepare`` step returned
 
     @property
     def session(self) -> AsyncSession:
@@ -143,6 +144,9 @@ class Endpoint:
     raw_response: str | None = None  # media type of a non-JSON response (file downloads)
     errors: tuple[int, ...] = ()
     rows: bool = False  # reads only, with bounded Core statements: a Rows unit instead of a session
+    # Work done before the unit of work opens (its result is ``call.prepared``): slow checks that need no
+    # database, such as resolving a host name, so that they never hold SQLite's write lock.
+    prepare: Handler | None = None
     cached: bool = False  # a rows route whose answers the read cache may keep (web/read_cache.py)
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
 
@@ -173,6 +177,7 @@ class ApiRouter:
         errors: Sequence[int] = (),
         rows: bool = False,
         cached: bool = False,
+        prepare: Handler | None = None,
     ) -> Callable[[Handler], Handler]:
         if rows and (method.upper() != "GET" or idempotent):
             raise ValueError("rows=True is for reading routes")
@@ -198,6 +203,7 @@ class ApiRouter:
                     errors=tuple(errors),
                     rows=rows,
                     cached=cached,
+                    prepare=prepare,
                     adapter=TypeAdapter(response) if response is not None else None,
                 )
             )
@@ -321,6 +327,10 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
             raise InvalidInput(
                 "Idempotency-Key must be 1–200 printable ASCII characters", field="Idempotency-Key"
             )
+        prepared = None
+        if endpoint.prepare is not None:
+            path = dict(request.match_info)
+            prepared = await endpoint.prepare(ApiCall(request, services, principal, path, body, query))
         opener = services.db.session if writes else services.db.read
         try:
             async with opener() as session:
@@ -337,6 +347,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
                     path=dict(request.match_info),
                     body=body,
                     query=query,
+                    prepared=prepared,
                 )
                 response = _render(endpoint, await endpoint.handler(call))
                 if key is not None and isinstance(response, web.Response):

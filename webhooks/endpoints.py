@@ -112,13 +112,12 @@ async def register(
     data: EndpointIn,
     *,
     now: datetime,
-    allowed: Sequence[IpNetwork],
-    resolve: Resolve,
+    url: str,
     box: SecretBox,
 ) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint and its secret (returned once)."""
+    """A new endpoint and its secret (returned once). ``url``: ``data.url`` as :func:`check_url` passed it
+    (checked before the transaction opens: resolving a host name may take seconds)."""
     court_id = court_of(actor)
-    url = await check_url(data.url, allowed, resolve)
     existing = (
         await session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.court_id == court_id))
     ).all()
@@ -168,12 +167,12 @@ async def update(
     data: EndpointPatch,
     *,
     now: datetime,
-    allowed: Sequence[IpNetwork],
-    resolve: Resolve,
+    url: str | None,
 ) -> WebhookEndpoint:
+    """``url``: ``data.url`` as :func:`check_url` passed it (None when the change has none)."""
     changed: dict[str, object] = {}
-    if data.url is not None and data.url != endpoint.url:
-        endpoint.url = await check_url(data.url, allowed, resolve)
+    if url is not None and url != endpoint.url:
+        endpoint.url = url
         changed["url"] = endpoint.url
     if data.event_types is not None:
         endpoint.event_types = _types(data.event_types)

@@ -50,7 +50,7 @@ def _allowed(host: str, allowed: Sequence[IpNetwork]) -> bool:
 
 async def resolve_host(host: str, port: int, *, within: float = 2.0) -> list[str]:
     """Every address ``host`` resolves to (an IP literal resolves to itself); OSError if none, TimeoutError
-    after ``within`` seconds (registration runs inside the request's transaction: keep it short)."""
+    after ``within`` seconds (a registering court system waits for it)."""
     if literal_address(host) is not None:
         return [host]
     loop = asyncio.get_running_loop()

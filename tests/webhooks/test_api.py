@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from tests.apihelp import Actors
+from tests.apihelp import Actors, new_case
+from web.api import webhooks as webhooks_api
 from tests.webhooks.conftest import register
 from tests.webhooks.receiver import Receiver
 
@@ -111,3 +114,28 @@ async def test_a_court_has_a_limited_number_of_endpoints(actors: Actors) -> None
     await actors.court_a.post(
         "/webhooks/endpoints", 409, code="too_many_endpoints", json={"url": "http://127.0.0.1:9/x"}
     )
+
+
+async def test_resolving_the_host_holds_up_no_other_write(
+    actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host name is resolved before the request's transaction opens: while a slow DNS answer is awaited,
+    other requests still write (on SQLite a writing transaction holds the process's write lock)."""
+    asked = asyncio.Event()
+    answer = asyncio.Event()
+
+    async def slow_resolver(host: str, port: int) -> list[str]:
+        asked.set()
+        await answer.wait()
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(webhooks_api, "resolve_host", slow_resolver)
+    registering = asyncio.create_task(
+        actors.court_a.post("/webhooks/endpoints", 201, json={"url": "http://hooks.court-a.example/in"})
+    )
+    await asyncio.wait_for(asked.wait(), 10)
+    case = await asyncio.wait_for(new_case(actors), 10)  # would wait for the registration's lock before
+    assert case["state"] == "created"
+    answer.set()
+    endpoint = await asyncio.wait_for(registering, 10)
+    assert endpoint["url"] == "http://hooks.court-a.example/in"

@@ -27,6 +27,15 @@ def _allowed(call: ApiCall) -> tuple[IpNetwork, ...]:
     return parse_networks(call.services.settings.webhook_allowed_networks)
 
 
+async def _checked_url(call: ApiCall) -> str | None:
+    """The body's URL, checked (its host resolved) before the write transaction opens."""
+    url: str | None = getattr(call.body, "url", None)
+    if url is None:
+        return None
+    service.court_of(call.principal)  # who may not register learns it before any lookup
+    return await service.check_url(url, _allowed(call), resolve_host)
+
+
 def register(api: ApiRouter) -> None:
     tags = ["webhooks"]
 
@@ -40,6 +49,7 @@ def register(api: ApiRouter) -> None:
         status=201,
         idempotent=True,
         errors=(403, 409, 422),
+        prepare=_checked_url,
     )
     async def create_webhook_endpoint(call: ApiCall) -> EndpointCreatedOut:
         """The court's system receives its cases' events there, signed as the Standard Webhooks
@@ -50,8 +60,7 @@ def register(api: ApiRouter) -> None:
             call.principal,
             call.body_as(EndpointIn),
             now=call.services.clock.now(),
-            allowed=_allowed(call),
-            resolve=resolve_host,
+            url=call.prepared,
             box=call.services.secret_box,
         )
         return EndpointCreatedOut(**service.endpoint_out(endpoint).model_dump(), secret=secret)
@@ -87,6 +96,7 @@ def register(api: ApiRouter) -> None:
         body=EndpointPatch,
         response=EndpointOut,
         errors=(403, 404, 422),
+        prepare=_checked_url,
     )
     async def update_webhook_endpoint(call: ApiCall) -> EndpointOut:
         """`enabled: true` resumes an endpoint paused by the court or disabled after a 410 answer; the
@@ -98,8 +108,7 @@ def register(api: ApiRouter) -> None:
             endpoint,
             call.body_as(EndpointPatch),
             now=call.services.clock.now(),
-            allowed=_allowed(call),
-            resolve=resolve_host,
+            url=call.prepared,
         )
         return service.endpoint_out(endpoint)
 
