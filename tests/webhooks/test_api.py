@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from tests.apihelp import Actors, new_case
-from web.api import webhooks as webhooks_api
 from tests.webhooks.conftest import register
 from tests.webhooks.receiver import Receiver
+from web.api import webhooks as webhooks_api
 
 
 @pytest.mark.parametrize(
