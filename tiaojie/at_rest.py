@@ -59,6 +59,4 @@ class SecretBox:
         try:
             return self._aead.decrypt(sealed[:_NONCE], sealed[_NONCE:], context.encode())
         except InvalidTag:
-            raise SecretUnreadable(
-                "a sealed secret does not open: was TIAOJIE_SECRET_KEY changed?"
-            ) from None
+            raise SecretUnreadable("a sealed secret does not open: was TIAOJIE_SECRET_KEY changed?") from None
