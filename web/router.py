@@ -140,6 +140,7 @@ class Endpoint:
     idempotent: bool = False
     multipart: bool = False
     raw_response: str | None = None  # media type of a non-JSON response (file downloads)
+    alternatives: tuple[str, ...] = ()  # other media types the JSON response is also offered as (text/csv)
     errors: tuple[int, ...] = ()
     rows: bool = False  # reads only, with bounded Core statements: a Rows unit instead of a session
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
@@ -168,6 +169,7 @@ class ApiRouter:
         idempotent: bool = False,
         multipart: bool = False,
         raw_response: str | None = None,
+        alternatives: Sequence[str] = (),
         errors: Sequence[int] = (),
         rows: bool = False,
     ) -> Callable[[Handler], Handler]:
@@ -190,6 +192,7 @@ class ApiRouter:
                     idempotent=idempotent,
                     multipart=multipart,
                     raw_response=raw_response,
+                    alternatives=tuple(alternatives),
                     errors=tuple(errors),
                     rows=rows,
                     adapter=TypeAdapter(response) if response is not None else None,
