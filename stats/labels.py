@@ -67,6 +67,7 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "stats.rank": _m("名次", "Rank"),
         "stats.reasons": _m("调解终结原因", "Reasons mediation ended without agreement"),
         "stats.durations": _m("调解时长分布（天）", "Duration of mediation (days)"),
+        "stats.deadlines_jc": _m("期限执行与司法确认", "Deadlines and judicial confirmation"),
         "stats.by_group": _m("分组明细", "Figures by group"),
         "stats.none": _m("本期间无数据。", "No data for this period."),
         "stats.unassigned": _m("未分配调解员", "No mediator"),

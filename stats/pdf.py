@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
+from fpdf.fonts import FontFace
 
 from cases.deadlines import SHANGHAI
 from stats import charts
@@ -63,6 +64,7 @@ def _draw(doc: FPDF, shapes: Layout, x0: float, y0: float) -> None:
         doc.text(x0 + t.x - shift, y0 + t.y, t.text)
     doc.set_text_color(0, 0, 0)
     doc.set_draw_color(0, 0, 0)
+    doc.set_fill_color(255, 255, 255)
 
 
 def _percent(value: float | None) -> str:
@@ -145,6 +147,7 @@ def render(
             text_align="CENTER",
             line_height=5.2,
             first_row_as_headings=True,
+            headings_style=FontFace(emphasis="", fill_color=(232, 237, 244)),
             width=_CONTENT_WIDTH,
         ) as grid:
             grid.row(list(headings))
@@ -278,7 +281,7 @@ def render(
     step()
 
     # 6. Judicial confirmation and deadlines.
-    h2(f"{text(lang, 'stats.field.within_period')} · {text(lang, 'stats.field.jc_applied')}")
+    h2(text(lang, "stats.deadlines_jc"))
     names = (
         "within_period",
         "overdue",

@@ -118,7 +118,7 @@ def _legend(out: Layout, chart: Chart, y: float, size: float) -> None:
         color = PALETTE[index % len(PALETTE)]
         out.rects.append(Rect(x, y - size * 0.8, size * 0.8, size * 0.8, color))
         out.texts.append(Text(x + size * 1.1, y, series.label, size))
-        x += size * (1.6 + 0.62 * _text_units(series.label))
+        x += size * (2.3 + _text_units(series.label))
 
 
 def _text_units(words: str) -> float:
