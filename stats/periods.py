@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from cases.deadlines import local_date
 from tiaojie.errors import InvalidInput
 
-__all__ = ["MAX_DAYS", "Period", "parse_quarter", "quarter_of", "quarters_back"]
+__all__ = ["MAX_DAYS", "Period", "asked_period", "parse_quarter", "quarter_of", "quarters_back"]
 
 MAX_DAYS = 3660  # about ten years: longer ranges are refused rather than read
 _QUARTER = re.compile(r"^(\d{4})[-_ ]?[Qq]([1-4])$")
@@ -71,3 +71,16 @@ def quarters_back(last: str, count: int) -> list[Period]:
     year, number = parse_quarter(last)
     index = year * 4 + number - 1
     return [Period.of_quarter(f"{i // 4}Q{i % 4 + 1}") for i in range(index - count + 1, index + 1)]
+
+
+def asked_period(quarter: str | None, start: date | None, end: date | None, today: date) -> Period:
+    """The period a request names: a quarter, or ``from`` and ``to`` together; neither: today's quarter."""
+    if quarter is not None and (start is not None or end is not None):
+        raise InvalidInput("give a quarter, or from and to, not both", field="quarter", code="invalid_period")
+    if start is not None or end is not None:
+        if start is None or end is None:
+            raise InvalidInput(
+                "give both from and to", field="from" if start is None else "to", code="invalid_period"
+            )
+        return Period(start, end)
+    return Period.of_quarter(quarter or quarter_of(today))

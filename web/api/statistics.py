@@ -10,12 +10,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from cases.deadlines import local_date
-from stats.periods import Period, quarter_of, quarters_back
+from stats.periods import Period, asked_period, quarter_of, quarters_back
 from stats.schemas import StatisticsOut, StatisticsQuery, TrendsOut, TrendsQuery
 from stats.scope import Filters
 from stats.service import statistics, statistics_json, trends, trends_json
 from stats.table import statistics_csv, trends_csv
-from tiaojie.errors import InvalidInput
 from web.router import ApiCall, ApiRouter, Json
 
 __all__ = ["register", "wants_csv"]
@@ -43,14 +42,7 @@ def _csv_response(text: str, filename: str) -> web.Response:
 
 
 def _period(call: ApiCall, query: StatisticsQuery) -> Period:
-    if query.quarter is not None and (query.start is not None or query.end is not None):
-        raise InvalidInput("give a quarter, or from and to, not both", field="quarter", code="invalid_period")
-    if query.start is not None or query.end is not None:
-        if query.start is None or query.end is None:
-            missing = "from" if query.start is None else "to"
-            raise InvalidInput("give both from and to", field=missing, code="invalid_period")
-        return Period(query.start, query.end)
-    return Period.of_quarter(query.quarter or quarter_of(local_date(call.services.clock.now())))
+    return asked_period(query.quarter, query.start, query.end, local_date(call.services.clock.now()))
 
 
 def _filters(query: StatisticsQuery | TrendsQuery) -> Filters:
