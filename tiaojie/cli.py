@@ -1,5 +1,5 @@
-"""The ``tiaojie`` command line: serve, migrate, demo, and administration of courts, organisations,
-users and API keys."""
+"""The ``tiaojie`` command line: serve, migrate, demo, administration of courts, organisations, users and
+API keys, recordings, and the quarterly analysis report."""
 
 from __future__ import annotations
 
@@ -376,6 +376,37 @@ async def cmd_recording_render(settings: Settings, args: argparse.Namespace) -> 
     return 1
 
 
+async def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from accounts.principal import Principal
+    from agreements.pdf import DEFAULT_FONT
+    from stats.report import build_report
+    from stats.scope import Filters
+    from tiaojie.progress import ProgressBar
+
+    font = settings.render_font or DEFAULT_FONT
+    if not font.is_file():
+        raise NotFound(f"no CJK font at {font} (install fonts-wqy-microhei or set TIAOJIE_RENDER_FONT)")
+    db = _db(settings)
+    try:
+        files = await build_report(
+            db,
+            Principal.system("command line report"),
+            Filters(court_id=args.court, organisation_id=args.org),
+            args.quarter,
+            lang=args.lang,
+            out_dir=Path(args.out),
+            font=font,
+            now=SystemClock().now(),
+            on_progress=ProgressBar(f"report {args.quarter}"),
+        )
+    finally:
+        await db.dispose()
+    _out(args, {"files": [str(f) for f in files]}, "\n".join(str(f) for f in files))
+    return 0
+
+
 def _out(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     print(json.dumps(data, ensure_ascii=False) if getattr(args, "json", False) else text)
 
@@ -474,6 +505,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--again", action="store_true", help="render again even if a playback file is ready")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_recording_render)
+
+    p = sub.add_parser(
+        "report", help="the quarterly analysis report: a PDF and CSV files, with a progress bar"
+    )
+    p.add_argument("--quarter", required=True, help="e.g. 2026Q3")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--court", help="only this court's cases")
+    scope.add_argument("--org", help="only the cases of this organisation (and those under it)")
+    p.add_argument("--lang", choices=["zh-CN", "en"], default="zh-CN")
+    p.add_argument("--out", required=True, help="folder for report-<quarter>.pdf and the CSV files")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -160,6 +160,10 @@ def _operation(endpoint: Endpoint, defs: dict[str, Any]) -> dict[str, Any]:
             "description": "OK" if endpoint.status < 300 else "Created",
             "content": {"application/json": {"schema": _schema(endpoint.response, "serialization", defs)}},
         }
+        for media in endpoint.alternatives:
+            responses[str(endpoint.status)]["content"][media] = {
+                "schema": {"type": "string", "contentMediaType": media}
+            }
     else:
         responses["204"] = {"description": "No content"}
     for status in sorted({401, 400, *endpoint.errors}):
@@ -206,6 +210,7 @@ def build_openapi(router: ApiRouter, *, server_url: str | None = None) -> dict[s
             {"name": "outcomes", "description": "Outcomes, reports to the court, judicial confirmation"},
             {"name": "webhooks", "description": "Signed events to court systems, delivery log, catch-up"},
             {"name": "agreements", "description": "Mediation agreements: drafts, frozen versions, their PDF"},
+            {"name": "statistics", "description": "Mediator evaluation: figures by quarter or date range"},
         ],
     }
     if server_url:

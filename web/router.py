@@ -142,6 +142,7 @@ class Endpoint:
     idempotent: bool = False
     multipart: bool = False
     raw_response: str | None = None  # media type of a non-JSON response (file downloads)
+    alternatives: tuple[str, ...] = ()  # other media types the JSON response is also offered as (text/csv)
     errors: tuple[int, ...] = ()
     rows: bool = False  # reads only, with bounded Core statements: a Rows unit instead of a session
     # Work done before the unit of work opens (its result is ``call.prepared``): slow checks that need no
@@ -174,6 +175,7 @@ class ApiRouter:
         idempotent: bool = False,
         multipart: bool = False,
         raw_response: str | None = None,
+        alternatives: Sequence[str] = (),
         errors: Sequence[int] = (),
         rows: bool = False,
         cached: bool = False,
@@ -200,6 +202,7 @@ class ApiRouter:
                     idempotent=idempotent,
                     multipart=multipart,
                     raw_response=raw_response,
+                    alternatives=tuple(alternatives),
                     errors=tuple(errors),
                     rows=rows,
                     cached=cached,

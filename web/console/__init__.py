@@ -9,6 +9,7 @@ Server-rendered pages (jinja2, ``web/templates/console/``) with styles and a sma
 - :mod:`~web.console.case_page` — one case and the forms to act on it;
 - :mod:`~web.console.recording_list` — what the case page shows of the case's recordings;
 - :mod:`~web.console.recording_actions` — verify, render, play and download a recording;
+- :mod:`~web.console.statistics_page` — figures, trends, ranking and charts of the user's scope;
 - :mod:`~web.console.pages` — rendering, language, error pages;
 - :mod:`~web.console.i18n` — every string in both languages.
 """

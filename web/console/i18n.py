@@ -17,6 +17,7 @@ from cases.deadlines import SHANGHAI
 from cases.identity import ID_TYPE_LABELS_EN, ID_TYPE_LABELS_ZH, IdType
 from cases.lifecycle import REASON_LABELS_EN, REASON_LABELS_ZH, TerminationReason
 from cases.vocab import label as vocab_label
+from stats.labels import MESSAGES as STATS_MESSAGES
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -500,6 +501,8 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "webhooks.latency": _m("{ms} 毫秒", "{ms} ms"),
         "webhooks.redeliver": _m("重新推送", "Send again"),
         "webhooks.redelivered": _m("已安排重新推送。", "The delivery will be sent again."),
+        # --- statistics (stats.labels) -----------------------------------------------------------------
+        **STATS_MESSAGES,
     }
 )
 

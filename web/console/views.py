@@ -1,5 +1,5 @@
 """The console's routes: login and logout, the inbox, the case page with its action forms, materials,
-recordings, and the court's webhook delivery log."""
+recordings, the court's webhook delivery log, and the statistics page."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from web.console.login import LOGIN_TOKENS, login_form, login_submit, logout_sub
 from web.console.login_token import LoginTokens
 from web.console.pages import console_errors, redirect, setup_static_cache
 from web.console.recording_actions import register_recording_routes
+from web.console.statistics_page import statistics_page
 from web.console.webhooks_page import redeliver_submit, webhooks_page
 from web.services import SERVICES
 
@@ -39,6 +40,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/console/cases/{case_id}/materials/{material_id}", download_material)
     register_actions(app)
     register_recording_routes(app)
+    app.router.add_get("/console/statistics", statistics_page)
     app.router.add_get("/console/webhooks", webhooks_page)
     app.router.add_post(
         "/console/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", redeliver_submit
