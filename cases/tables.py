@@ -90,6 +90,10 @@ class Case(Base):
         Index("ix_cases_court_newest", "court_id", "id"),
         Index("ix_cases_org_newest", "current_organisation_id", "id"),
         Index("ix_cases_mediator_newest", "current_mediator_id", "id"),
+        # The statistics read the cases received, accepted or closed within a period (stats.load).
+        Index("ix_cases_created_at", "created_at"),
+        Index("ix_cases_accepted_at", "accepted_at"),
+        Index("ix_cases_closed_at", "closed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -10,7 +10,7 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
-from alembic import op
+from store.indexes import create_indexes, drop_indexes
 
 revision = "0004"
 down_revision = "0003"
@@ -25,10 +25,8 @@ _INDEXES = {
 
 
 def upgrade() -> None:
-    for name, columns in _INDEXES.items():
-        op.create_index(name, "cases", columns, unique=False)
+    create_indexes("cases", _INDEXES)
 
 
 def downgrade() -> None:
-    for name in _INDEXES:
-        op.drop_index(name, table_name="cases")
+    drop_indexes("cases", _INDEXES)
