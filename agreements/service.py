@@ -39,6 +39,7 @@ __all__ = [
     "save_draft",
     "upload",
     "version_out",
+    "version_tag",
 ]
 
 DRAFTING_STATES = frozenset(
@@ -142,13 +143,33 @@ def _new_row(
     )
 
 
+def version_tag(row: AgreementVersion | None) -> str:
+    """What an edit was based on: the latest version, its revision and status (``none`` without one)."""
+    return "none" if row is None else f"{row.id}.{row.revision}.{row.status}"
+
+
 async def save_draft(
-    session: AsyncSession, env: CaseEnv, actor: Principal, case: Case, content: AgreementContent
+    session: AsyncSession,
+    env: CaseEnv,
+    actor: Principal,
+    case: Case,
+    content: AgreementContent,
+    *,
+    based_on: str | None = None,
 ) -> AgreementVersion:
-    """Change the latest draft, or start a new one (superseding a frozen latest version)."""
+    """Change the latest draft, or start a new one (superseding a frozen latest version). ``based_on``
+    (a :func:`version_tag`): refused with 409 ``stale_revision`` when the latest version is no longer the
+    one the edit started from (changed, frozen or replaced meanwhile)."""
     ensure(actor, AgreementAction.DRAFT, case)
     _require_drafting(case)
     rows = await _versions(session, case.id)
+    if based_on is not None and based_on != version_tag(rows[-1] if rows else None):
+        latest = rows[-1] if rows else None
+        raise Conflict(
+            "the agreement was changed since you read it",
+            code="stale_revision",
+            revision=latest.revision if latest else 0,
+        )
     decided, latest = _apply_plan(rows, Step.EDIT, env)
     header, parties = await _header(session, case)
     text = AgreementText(case=header, parties=parties, content=content).model_dump(mode="json")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from media.engine import RoomMedia
 from rooms.room import Room
+from rooms.showing import Stage
 from signaling.ratelimit import TokenBucket
 
 __all__ = ["Connection", "Hub", "LiveRoom"]
@@ -31,6 +32,7 @@ class LiveRoom:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     sids: dict[str, str] = field(default_factory=dict)  # participant id -> socket id
     media: RoomMedia | None = None
+    stage: Stage = field(default_factory=Stage)  # the agreement shown where (rooms/showing.py)
 
 
 class Hub:

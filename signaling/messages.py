@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from agreements.comments import MAX_COMMENT_CHARS
 from tiaojie.errors import InvalidInput
 
 __all__ = [
@@ -20,6 +21,11 @@ __all__ = [
     "PROTOCOL_VERSION",
     "Acknowledge",
     "Admit",
+    "AgreementComment",
+    "AgreementHide",
+    "AgreementPdf",
+    "AgreementShow",
+    "AgreementSync",
     "AnswerRecording",
     "Chat",
     "CheckIdentity",
@@ -222,6 +228,37 @@ class TranscriptReview(_Message):
     comment: Annotated[str, Field(max_length=1000), AfterValidator(_storable)] | None = None
 
 
+class AgreementShow(_Message):
+    """The mediator shows the agreement's current version (``version_id`` names it; it must be the
+    latest) to everyone in ``part``: the main room or a caucus sub-room."""
+
+    version_id: Id | None = None
+    part: Id = "main"
+
+
+class AgreementHide(_Message):
+    part: Id = "main"
+
+
+class AgreementSync(_Message):
+    """The agreement shown to the sender (the mediator may name a part)."""
+
+    part: Id | None = None
+
+
+class AgreementPdf(_Message):
+    """The frozen PDF of the version shown to the sender."""
+
+    part: Id | None = None
+
+
+class AgreementComment(_Message):
+    """A party or agent comments on the version shown to them."""
+
+    version_id: Id
+    text: Annotated[str, Field(min_length=1, max_length=MAX_COMMENT_CHARS), AfterValidator(_storable)]
+
+
 CLIENT_MESSAGES: dict[str, type[_Message]] = {
     "acknowledge": Acknowledge,
     "check_identity": CheckIdentity,
@@ -248,6 +285,11 @@ CLIENT_MESSAGES: dict[str, type[_Message]] = {
     "transcript_save": TranscriptSave,
     "transcript_open_review": TranscriptOpenReview,
     "transcript_review": TranscriptReview,
+    "agreement_show": AgreementShow,
+    "agreement_hide": AgreementHide,
+    "agreement_sync": AgreementSync,
+    "agreement_pdf": AgreementPdf,
+    "agreement_comment": AgreementComment,
 }
 
 

@@ -28,6 +28,7 @@ from rooms.room import PARTY_ROLES, Capability, CloseReason, Event, ParticipantS
 from rooms.sessions import JoinContext, record, resolve_join
 from rooms.tables import MediationSession, SessionParticipant
 from signaling import messages as m
+from signaling.agreement_room import AgreementEvents
 from signaling.hub import Connection, Hub, LiveRoom
 from tiaojie.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited, TiaojieError
 from transcripts import service as transcripts
@@ -120,6 +121,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             m.AnswerRecording: self._answer_recording,
             m.StopRecording: self._stop_recording,
             **dict.fromkeys(_TRANSCRIPT_MESSAGES, self._transcript),
+            **AgreementEvents(self).handlers(),
         }
 
     # --- connect and disconnect ---------------------------------------------------------------------
@@ -310,7 +312,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return {
                 "ok": True,
                 "protocol": m.PROTOCOL_VERSION,
-                "room": live.room.snapshot(conn.participant_id),
+                "room": self._view(live, conn.participant_id),
                 "ice_servers": self._ice_servers(),
             }
         message = m.parse(event, data)
@@ -611,6 +613,10 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         task = asyncio.current_task()
         return getattr(task, "tiaojie_sid", None)
 
+    def _view(self, live: LiveRoom, pid: str) -> dict[str, Any]:
+        """``pid``'s view of the room, with what they see of the agreement shown (rooms/showing.py)."""
+        return {**live.room.snapshot(pid), **live.stage.view(live.room, pid)}
+
     async def _deliver(self, live: LiveRoom, events: list[Event], exclude: str | None = None) -> None:
         """Close the connections the events end, then send every ready client its view of the room."""
         for event in events:
@@ -627,7 +633,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if sid == exclude or conn is None or not conn.ready or conn.closing:
                 continue
             if pid in live.room.seats:
-                await self.emit("room", live.room.snapshot(pid), to=sid)
+                await self.emit("room", self._view(live, pid), to=sid)
         await self._sync_media(live)
         await self._record_recording_events(live, events)
         await self._sync_recording(live)

@@ -340,6 +340,51 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "各方已确认，笔录已锁定。SHA-256：{hash}",
             "Everyone confirmed; the transcript is locked. SHA-256: {hash}",
         ),
+        # the agreement shown in the room (web/client/src/agreement.js)
+        "agreement.title": _m("调解协议", "Mediation agreement"),
+        "agreement.host.help": _m(
+            "向所选房间中的人展示本案协议的当前版本（在控制台中起草）；当事人可以提出意见。",
+            "Show the case's current agreement (drafted in the console) to the people in the chosen room; "
+            "the parties can comment.",
+        ),
+        "agreement.part": _m("展示给", "Show to"),
+        "agreement.show": _m("展示当前协议", "Show the current agreement"),
+        "agreement.hide": _m("停止展示", "Stop showing"),
+        "agreement.shown_in": _m("正在展示：{where}", "Showing: {where}"),
+        "agreement.shown_nowhere": _m("目前没有展示协议。", "The agreement is not shown now."),
+        "agreement.version": _m("（第 {n} 版）", " (version {n})"),
+        "agreement.heading": _m("调解协议第 {n} 版（{status}）", "Agreement, version {n} ({status})"),
+        "agreement.status.draft": _m("草稿", "draft"),
+        "agreement.status.frozen": _m("已定稿", "frozen"),
+        "agreement.status.superseded": _m("已被取代", "superseded"),
+        "agreement.hash": _m("文件摘要（SHA-256）：{hash}", "Document hash (SHA-256): {hash}"),
+        "agreement.pdf_only": _m(
+            "该协议为上传的 PDF 文件，请点击“查看 PDF”阅读。",
+            "This agreement is an uploaded PDF: open the PDF to read it.",
+        ),
+        "agreement.open_pdf": _m("查看 PDF", "Open the PDF"),
+        "agreement.pdf_link": _m("PDF 文件", "The PDF file"),
+        "agreement.comments": _m("意见", "Comments"),
+        "agreement.comment": _m("对协议的意见", "Your comment on the agreement"),
+        "agreement.comment.send": _m("提交意见", "Send the comment"),
+        "agreement.comment.help": _m(
+            "您的意见只有本房间的人和调解员能看到。",
+            "Only the people in this room and the mediator see your comment.",
+        ),
+        "agreement.elsewhere": _m("其他房间的意见", "Comments from other rooms"),
+        "error.no_agreement": _m(
+            "本案还没有协议，请先在控制台中起草。", "The case has no agreement yet: draft it in the console."
+        ),
+        "error.unknown_version": _m("没有该协议版本。", "No such version."),
+        "error.version_not_current": _m("只能展示当前版本。", "Only the current version can be shown."),
+        "error.agreement_not_shown": _m("协议已不再展示。", "The agreement is no longer shown."),
+        "error.version_not_shown": _m(
+            "展示的协议已更新，请针对新版本提出意见。",
+            "The agreement shown has changed: comment on the new version.",
+        ),
+        "error.not_frozen": _m(
+            "该版本尚未定稿，没有 PDF 文件。", "This version is not frozen: it has no PDF."
+        ),
         # the confirmation dialog
         "dialog.ok": _m("确定", "OK"),
         "dialog.cancel": _m("取消", "Cancel"),

@@ -14,14 +14,16 @@ from agreements import service
 from agreements.access import AgreementAction, ensure
 from agreements.pdf import DEFAULT_FONT
 from agreements.schemas import AgreementOut, FreezeIn, VersionOut
+from agreements.tables import AgreementVersion
 from agreements.text import AgreementContent
 from agreements.versions import VersionStatus
 from cases.access import load_case
+from store.files import FileStore
 from tiaojie.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from web.router import ApiCall, ApiRouter
 from web.uploads import file_chunks, malformed_multipart
 
-__all__ = ["register"]
+__all__ = ["file_part", "pdf_response", "register"]
 
 _BASE = "/cases/{case_id}/agreement"
 
@@ -30,17 +32,24 @@ def _font(call: ApiCall) -> Path:
     return call.services.settings.render_font or DEFAULT_FONT
 
 
-async def _file_part(call: ApiCall) -> tuple[str, AsyncIterator[bytes]]:
-    """The one `file` part of a multipart/form-data body: its declared type and its chunks (the body must
-    end right after it, so a truncated upload is never stored)."""
-    request = call.request
-    limit = call.services.settings.max_upload_bytes
+async def file_part(
+    request: web.Request, limit: int, *, fields: tuple[str, ...] = ()
+) -> tuple[dict[str, str], str, AsyncIterator[bytes]]:
+    """A multipart/form-data body: the text ``fields`` named, in that order (the console's CSRF token),
+    then one `file` part, read as it arrives (the body must end right after it, so a truncated upload is
+    never stored). The fields, the file's declared type and its chunks."""
     if request.content_type != "multipart/form-data":
         raise UnsupportedMediaType("send the file as multipart/form-data")
     if request.content_length is not None and request.content_length > limit + 65536:
         raise PayloadTooLarge(f"files are limited to {limit} bytes", limit=limit)
+    values: dict[str, str] = {}
     try:
         reader = await request.multipart()
+        for name in fields:
+            field = await reader.next()
+            if not isinstance(field, BodyPartReader) or field.name != name:
+                raise InvalidInput(f"the form starts with {name!r}", field=name, code="required")
+            values[name] = (await field.read(decode=True))[:4096].decode("utf-8", "replace")
         part = await reader.next()
     except (AssertionError, ValueError, KeyError, HttpProcessingError):
         raise malformed_multipart() from None
@@ -50,7 +59,23 @@ async def _file_part(call: ApiCall) -> tuple[str, AsyncIterator[bytes]]:
         raise malformed_multipart()
     if part.name != "file":
         raise InvalidInput(f"unexpected form field {part.name!r}", code="unknown_field", field=part.name)
-    return part.headers.get("Content-Type", ""), file_chunks(reader, part)
+    return values, part.headers.get("Content-Type", ""), file_chunks(reader, part)
+
+
+def pdf_response(files: FileStore, case_id: str, row: AgreementVersion) -> web.FileResponse:
+    """A frozen (or superseded) version's PDF with its hash; 404 ``not_frozen`` for a draft."""
+    if row.pdf_key is None or row.status == VersionStatus.DRAFT:
+        raise NotFound("this version is a draft: it has no PDF yet", code="not_frozen")
+    return web.FileResponse(
+        files.path(row.pdf_key),
+        headers={
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'attachment; filename="agreement-{case_id}-v{row.number}.pdf"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+            "X-Content-SHA256": row.pdf_sha256 or "",
+        },
+    )
 
 
 def register(api: ApiRouter) -> None:
@@ -156,18 +181,7 @@ def register(api: ApiRouter) -> None:
         case = await load_case(call.session, call.principal, call.path["case_id"])
         ensure(call.principal, AgreementAction.READ, case)
         row = await service.find_version(call.session, case, call.path["version_id"])
-        if row.pdf_key is None or row.status == VersionStatus.DRAFT:
-            raise NotFound("this version is a draft: it has no PDF yet", code="not_frozen")
-        return web.FileResponse(
-            call.services.files.path(row.pdf_key),
-            headers={
-                "Content-Type": "application/pdf",
-                "Content-Disposition": f'attachment; filename="agreement-{case.id}-v{row.number}.pdf"',
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-                "X-Content-SHA256": row.pdf_sha256 or "",
-            },
-        )
+        return pdf_response(call.services.files, case.id, row)
 
     @api.route(
         "POST",
@@ -184,7 +198,8 @@ def register(api: ApiRouter) -> None:
         ending with `%%EOF`), within the upload size limit. Stored as a new frozen version; the latest
         version, if any, is superseded. The mediator of the case, while it is under mediation."""
         case = await load_case(call.session, call.principal, call.path["case_id"], for_update=True)
-        content_type, chunks = await _file_part(call)  # the body's shape first, like a JSON body's
+        # The body's shape first, like a JSON body's.
+        _, content_type, chunks = await file_part(call.request, call.services.settings.max_upload_bytes)
         ensure(call.principal, AgreementAction.DRAFT, case)
         row = await service.upload(
             call.session, call.services.cases, call.principal, case, content_type=content_type, chunks=chunks

@@ -35,6 +35,7 @@ from recordings.schemas import VerifyOut
 from tiaojie.errors import NotFound, TiaojieError
 from tiaojie.ids import is_id
 from web.console import i18n
+from web.console.agreement_page import AgreementForm, agreement_context
 from web.console.forms import Form, read_form, text
 from web.console.pages import INBOX, Viewer, error_message, language, redirect, render, render_error, viewer
 from web.console.recording_list import recording_sessions
@@ -220,8 +221,10 @@ async def render_case(
     values: dict[str, str] | None = None,
     notice: str | None = None,
     verification: tuple[str, VerifyOut] | None = None,
+    agreement: AgreementForm | None = None,
 ) -> web.Response:
-    """The case page; ``verification`` is a recording's id and the result of checking its files."""
+    """The case page; ``verification`` is a recording's id and the result of checking its files;
+    ``agreement`` the agreement editor as submitted (a refused save keeps the user's input)."""
     services = request.app[SERVICES]
     lang = language(request)
     try:
@@ -233,6 +236,9 @@ async def render_case(
             )
             context["recordings"] = await recording_sessions(
                 session, who.principal, case, context["case_path"]
+            )
+            context["agreement"] = await agreement_context(
+                session, who.principal, case, services.cases, lang, agreement, context["case_path"]
             )
     except NotFound:
         return render_error(request, 404, i18n.translate(lang, "error.404"), code="not_found", who=who)

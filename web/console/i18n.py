@@ -476,6 +476,176 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "event.request_change": _m("申请更换调解员", "Change of mediator requested"),
         "event.grant_change": _m("准许回避/更换", "Change granted"),
         "event.refuse_change": _m("驳回回避/更换申请", "Change refused"),
+        # --- the agreement (issue 5; web/console/agreement_page.py) ---------------------------------------
+        "agreement.title": _m("调解协议", "Mediation agreement"),
+        "agreement.no_access": _m(
+            "调解协议仅限承办法院和承办调解员查阅。",
+            "Only the court and the mediator handling the case may see its agreement.",
+        ),
+        "agreement.versions": _m("协议版本", "Versions"),
+        "agreement.none": _m("尚未起草协议。", "No agreement has been drafted yet."),
+        "agreement.col.number": _m("版本", "Version"),
+        "agreement.col.status": _m("状态", "Status"),
+        "agreement.col.source": _m("来源", "Source"),
+        "agreement.col.hash": _m("文件摘要（SHA-256）", "Document hash (SHA-256)"),
+        "agreement.col.by": _m("经办", "By and when"),
+        "agreement.col.pdf": _m("PDF 文件", "PDF file"),
+        "agreement.number": _m("第 {number} 版", "Version {number}"),
+        "agreement.revision": _m("（第 {revision} 次修改）", "(edit {revision})"),
+        "agreement.status.draft": _m("草稿", "Draft"),
+        "agreement.status.frozen": _m("已定稿", "Frozen"),
+        "agreement.status.superseded": _m("已被取代", "Superseded"),
+        "agreement.source.template": _m("在线起草", "Drafted online"),
+        "agreement.source.upload": _m("线下协议上传", "Offline agreement (upload)"),
+        "agreement.created": _m("{who} 于 {at} 创建", "Created by {who} on {at}"),
+        "agreement.frozen": _m("{who} 于 {at} 定稿", "Frozen by {who} on {at}"),
+        "agreement.superseded": _m("{at} 被新版本取代", "Superseded on {at}"),
+        "agreement.download": _m("下载 PDF", "Download PDF"),
+        "agreement.read": _m("查看第 {number} 版全文", "Read version {number}"),
+        "agreement.uploaded_only": _m(
+            "当前版本为上传的 PDF 文件，请下载查看。",
+            "The current version is an uploaded PDF: download it to read it.",
+        ),
+        "agreement.comments": _m("当事人意见", "Comments from the session"),
+        "agreement.comments.none": _m(
+            "在调解室展示协议后，当事人提出的意见会显示在这里。",
+            "When you show the agreement in a session, the parties' comments appear here.",
+        ),
+        "agreement.comment.on": _m(
+            "针对第 {number} 版（第 {revision} 次修改）", "On version {number} (edit {revision})"
+        ),
+        "agreement.comment.caucus": _m("背对背", "Caucus"),
+        "agreement.editor": _m("起草协议", "Draft the agreement"),
+        "agreement.editor.help": _m(
+            "按劳动争议调解协议模板填写；可以先保存未完成的草稿，定稿前须填写完整。",
+            "Fill in the labor-dispute template. Unfinished drafts can be saved; a draft must be complete "
+            "to be frozen.",
+        ),
+        "agreement.prefill": _m("根据案件信息预填", "Prefill from the case"),
+        "agreement.prefill.confirm": _m(
+            "预填将替换表单中尚未保存的内容（已保存的版本不受影响），继续吗？",
+            "Prefilling replaces what the form holds (saved versions are not affected). Continue?",
+        ),
+        "agreement.prefilled": _m(
+            "已根据案件信息预填，请核对并补充后保存。", "Prefilled from the case: check, complete and save."
+        ),
+        "agreement.parties_from_case": _m(
+            "当事人基本情况在每次保存时从案件信息中自动取得。",
+            "The parties' basic information is taken from the case each time the draft is saved.",
+        ),
+        "agreement.facts": _m("主要事实", "Main facts"),
+        "agreement.issues": _m("争议事项", "Disputed issues"),
+        "agreement.issue": _m("争议事项 {n}", "Issue {n}"),
+        "agreement.add_issue": _m("增加争议事项", "Add an issue"),
+        "agreement.terms": _m("协议内容", "Terms"),
+        "agreement.term": _m("第 {n} 项", "Term {n}"),
+        "agreement.term.description": _m("内容", "What is to be done"),
+        "agreement.term.amount": _m("金额（元）", "Amount (yuan)"),
+        "agreement.term.due_date": _m("履行期限", "Due date"),
+        "agreement.term.payment_method": _m("支付方式", "Method of payment"),
+        "agreement.term.no_payment": _m("（非金钱给付）", "(not a payment)"),
+        "agreement.payment.bank_transfer": _m("银行转账", "Bank transfer"),
+        "agreement.payment.cash": _m("现金", "Cash"),
+        "agreement.payment.online_payment": _m("网上支付", "Online payment"),
+        "agreement.payment.other": _m("其他方式", "Other"),
+        "agreement.add_term": _m("增加一项", "Add a term"),
+        "agreement.remove": _m("删除", "Remove"),
+        "agreement.settlement": _m("调解范围", "What it settles"),
+        "agreement.settlement.full": _m("全部请求达成调解", "All the claims"),
+        "agreement.settlement.partial": _m("部分请求达成调解", "Part of the claims"),
+        "agreement.unsettled_claims": _m(
+            "未达成调解的请求（部分调解时填写）", "Claims left open (for a partial settlement)"
+        ),
+        "agreement.save": _m("保存草稿", "Save the draft"),
+        "agreement.freeze": _m("定稿", "Freeze"),
+        "agreement.freeze.help": _m(
+            "定稿后生成 PDF 并计算其摘要，各方签名均针对该文件；定稿后的版本不能再修改，修改将产生新版本。",
+            "Freezing renders the PDF and its hash, which every signature binds to. A frozen version never "
+            "changes: an edit starts a new version.",
+        ),
+        "agreement.freeze.submit": _m("将第 {number} 版定稿", "Freeze version {number}"),
+        "agreement.freeze.confirm": _m(
+            "定稿后第 {number} 版不能再修改，确定定稿吗？",
+            "Version {number} can no longer change once frozen. Freeze it?",
+        ),
+        "agreement.freeze.not_ready": _m(
+            "草稿尚有 {count} 处需要补充，补充完整后才能定稿（见上方标注）。",
+            "{count} item(s) must be completed before the draft can be frozen (marked above).",
+        ),
+        "agreement.upload": _m("上传线下达成的协议", "Upload an agreement reached offline"),
+        "agreement.upload.help": _m(
+            "上传完整的 PDF 文件；它将成为新的已定稿版本，取代当前版本。",
+            "Upload the complete PDF: it becomes a new frozen version and supersedes the current one.",
+        ),
+        "agreement.upload.file": _m("协议 PDF 文件", "Agreement (PDF)"),
+        "agreement.upload.submit": _m("上传", "Upload"),
+        "agreement.upload.confirm": _m(
+            "上传的文件将取代当前版本，确定上传吗？",
+            "The uploaded file supersedes the current version. Upload it?",
+        ),
+        "agreement.invalid.amount": _m(
+            "金额须为大于零的数字，最多两位小数。",
+            "The amount is a number above zero with at most two decimals.",
+        ),
+        "agreement.invalid.due_date": _m("请填写有效的日期。", "Enter a valid date."),
+        "agreement.invalid.payment_method": _m("请选择支付方式。", "Choose a method of payment."),
+        "agreement.invalid.settlement": _m("请选择调解范围。", "Choose what the agreement settles."),
+        "agreement.error.invalid": _m(
+            "有内容填写有误，未保存；请按标注修改后再保存。",
+            "Some entries are not valid and nothing was saved: correct what is marked and save again.",
+        ),
+        "agreement.error.stale_revision": _m(
+            "协议已被他人修改或定稿，您的内容未保存，仍保留在下方表单中。请核对后再次保存（将以您的内容为准）。",
+            "The agreement was changed or frozen meanwhile. Your text was not saved and is kept in the form "
+            "below: check it and save again (your text will then be saved).",
+        ),
+        "agreement.error.agreement_incomplete": _m(
+            "草稿尚未填写完整，不能定稿；请按标注补充。",
+            "The draft is not complete and cannot be frozen: see the marks.",
+        ),
+        "agreement.error.version_not_draft": _m(
+            "该版本已定稿或已被取代，不能再定稿。请刷新页面。",
+            "That version is frozen or superseded already. Reload the page.",
+        ),
+        "agreement.error.case_not_in_mediation": _m(
+            "案件不在调解中，不能起草、定稿或上传协议。",
+            "The case is not under mediation: the agreement cannot be drafted, frozen or uploaded.",
+        ),
+        "agreement.error.unknown_version": _m("没有该协议版本。", "No such version."),
+        "agreement.error.unsupported_media_type": _m("请上传 PDF 文件。", "Upload a PDF file."),
+        "agreement.error.truncated_pdf": _m(
+            "PDF 文件不完整（可能上传中断），请重新上传。",
+            "The PDF is incomplete (perhaps cut off): upload it again.",
+        ),
+        "agreement.error.empty_file": _m("文件为空。", "The file is empty."),
+        "agreement.error.payload_too_large": _m("文件过大。", "The file is too large."),
+        "agreement.problem.party_missing": _m(
+            "案件缺少申请人或被申请人，无法形成协议。", "The case lacks an applicant or a respondent."
+        ),
+        "agreement.problem.facts_missing": _m("请填写主要事实。", "State the main facts."),
+        "agreement.problem.issues_missing": _m("请列明争议事项。", "List the disputed issues."),
+        "agreement.problem.terms_missing": _m(
+            "协议至少需要一项内容。", "The agreement needs at least one term."
+        ),
+        "agreement.problem.due_date_missing": _m("款项须写明履行期限。", "A payment needs a due date."),
+        "agreement.problem.payment_method_missing": _m("请写明支付方式。", "Say how it is paid."),
+        "agreement.problem.due_date_past": _m("履行期限早于今天。", "The due date is before today."),
+        "agreement.problem.unsettled_claims_missing": _m(
+            "部分调解须写明未达成调解的请求。", "A partial settlement names the claims it leaves open."
+        ),
+        "agreement.problem.unsettled_claims_not_allowed": _m(
+            "全部调解不应列出未达成调解的请求。", "A full settlement leaves no claims open."
+        ),
+        "done.agreement_saved": _m("协议草稿已保存。", "The draft was saved."),
+        "done.agreement_frozen": _m(
+            "协议已定稿，已生成 PDF 文件及其摘要。", "The agreement is frozen: its PDF and hash are stored."
+        ),
+        "done.agreement_uploaded": _m(
+            "线下协议已上传为新版本。", "The offline agreement was uploaded as a new version."
+        ),
+        "event.save_agreement_draft": _m("保存协议草稿", "Agreement draft saved"),
+        "event.freeze_agreement": _m("协议定稿", "Agreement frozen"),
+        "event.upload_agreement": _m("上传线下协议", "Offline agreement uploaded"),
         # --- webhooks ---------------------------------------------------------------------------------
         "webhooks.title": _m("事件推送记录", "Webhook deliveries"),
         "webhooks.help": _m(

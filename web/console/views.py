@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from web.console.agreement_page import register_agreement_routes
 from web.console.case_page import case_page, download_material, register_actions
 from web.console.inbox import inbox
 from web.console.login import LOGIN_TOKENS, login_form, login_submit, logout_submit, root
@@ -41,6 +42,7 @@ def setup(app: web.Application) -> None:
     register_actions(app)
     register_recording_routes(app)
     app.router.add_get("/console/statistics", statistics_page)
+    register_agreement_routes(app)
     app.router.add_get("/console/webhooks", webhooks_page)
     app.router.add_post(
         "/console/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", redeliver_submit

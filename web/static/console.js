@@ -15,8 +15,12 @@
       return;
     }
     form.setAttribute("data-submitted", "1");
-    var buttons = form.querySelectorAll("button[type=submit]");
-    for (var i = 0; i < buttons.length; i++) buttons[i].setAttribute("disabled", "disabled");
+    // After the browser has taken the form's values: a disabled button would not send its name=value
+    // (the agreement editor's buttons say which operation they ask for).
+    window.setTimeout(function () {
+      var buttons = form.querySelectorAll("button[type=submit]");
+      for (var i = 0; i < buttons.length; i++) buttons[i].setAttribute("disabled", "disabled");
+    }, 0);
   });
   // A page restored from the back-forward cache must accept submissions again.
   window.addEventListener("pageshow", function () {

@@ -32,3 +32,16 @@ export function el(tag, props = {}, ...children) {
   node.append(...children.filter((c) => c != null));
   return node;
 }
+
+// Send an event; its reply when the server accepted it, else null with the reason shown in ``messageEl``.
+export async function act(call, event, data, messageEl) {
+  messageEl.textContent = "";
+  try {
+    const reply = await call(event, data);
+    if (reply && reply.ok) return reply;
+    messageEl.textContent = errorText(reply && reply.error ? reply.error.code : "");
+  } catch (error) {
+    messageEl.textContent = t("connect.lost");
+  }
+  return null;
+}

@@ -3,6 +3,7 @@
 // Protocol: docs/protocol.md (socket.io namespace /room, protocol 1). Strings come from the page's JSON data
 // block (web/client_page.py MESSAGES); nothing is loaded from outside the origin.
 import { io } from "socket.io-client";
+import { addAgreementComment, agreementRoom, setupAgreement } from "./agreement.js";
 import { ask } from "./dialog.js";
 import { renderHost, setupHost } from "./host.js";
 import { $, STRINGS, errorText, label, t } from "./i18n.js";
@@ -147,6 +148,7 @@ function connect() {
   socket.on("room", applyRoom);
   socket.on("chat", addChat);
   socket.on("transcript", renderTranscript);
+  socket.on("agreement_comment", addAgreementComment);
   socket.on("subscribe_offer", (data) => onSubscribeOffer(data).catch(mediaFailed));
   socket.on("closed", onClosed);
 }
@@ -208,6 +210,7 @@ function applyRoom(room) {
   $("muted-banner").hidden = !self.muted_by_host;
   renderRecording(room, host);
   transcriptRoom(room, host);
+  agreementRoom(room, host);
   $("toggle-screen").hidden = !(SENDS_SCREEN.has(self.role) && navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
   if (host) renderHost(room);
   if (!state.stopSpeakers) state.stopSpeakers = watchSpeakers(speakerSources, showSpeaker);
@@ -645,6 +648,7 @@ window.addEventListener("hashchange", () => location.reload());
 setupHost(call);
 setupRecording(call);
 setupTranscript(call);
+setupAgreement(call);
 state.token = decodeURIComponent(location.hash.replace(/^#/, "")).trim();
 show("check");
 checkDevices();

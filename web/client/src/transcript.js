@@ -3,7 +3,7 @@
 // latest to review; a party or agent reads the version under review and confirms it or disputes it with a
 // comment; once everyone confirmed, the locked version and its SHA-256 show for all.
 import { ask } from "./dialog.js";
-import { $, el, errorText, label, t } from "./i18n.js";
+import { $, act as sendAct, el, label, t } from "./i18n.js";
 
 let call = null;
 let room = null;
@@ -15,17 +15,7 @@ const time = (at) => {
   return isNaN(date) ? "" : date.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
 };
 
-async function act(event, data, messageEl) {
-  messageEl.textContent = "";
-  try {
-    const reply = await call(event, data);
-    if (reply && reply.ok) return reply;
-    messageEl.textContent = errorText(reply && reply.error ? reply.error.code : "");
-  } catch (error) {
-    messageEl.textContent = t("connect.lost");
-  }
-  return null;
-}
+const act = (event, data, messageEl) => sendAct(call, event, data, messageEl);
 
 export function setupTranscript(send) {
   call = send;
