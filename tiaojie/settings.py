@@ -157,9 +157,27 @@ class Settings(BaseModel):
         1.0, gt=0, le=60, description="How often the delivery worker looks for due webhook deliveries."
     )
     webhook_concurrency: int = Field(8, ge=1, le=64, description="Webhook deliveries sent at the same time.")
+    metrics_token: str | None = Field(
+        None,
+        min_length=16,
+        max_length=200,
+        description="Bearer token Prometheus sends to scrape /metrics. Without it and without "
+        "metrics_allowed_networks, /metrics is off (404).",
+    )
+    metrics_allowed_networks: tuple[str, ...] = Field(
+        (),
+        description="Networks (CIDR, comma-separated) whose direct connections may scrape /metrics; with a "
+        "token too, both are required.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("material_types", "announced_addresses", "webhook_allowed_networks", mode="before")
+    @field_validator(
+        "material_types",
+        "announced_addresses",
+        "webhook_allowed_networks",
+        "metrics_allowed_networks",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -176,7 +194,7 @@ class Settings(BaseModel):
                 raise ValueError(f"not JSON: {exc.msg}") from None
         return value
 
-    @field_validator("webhook_allowed_networks")
+    @field_validator("webhook_allowed_networks", "metrics_allowed_networks")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for network in value:
@@ -185,6 +203,10 @@ class Settings(BaseModel):
             except ValueError:
                 raise ValueError(f"not a network: {network[:60]}") from None
         return value
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return bool(self.metrics_token or self.metrics_allowed_networks)
 
     @property
     def effective_database_url(self) -> str:
