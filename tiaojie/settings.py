@@ -93,6 +93,9 @@ class Settings(BaseModel):
     recording_retention_days: int = Field(
         180, ge=1, le=36500, description="Days a sealed recording is kept before its files are deleted."
     )
+    recording_link_days: int = Field(
+        7, ge=1, le=30, description="Default validity of a party's link to the case's recordings, in days."
+    )
     render_font: Path | None = Field(
         None, description="Font for names on playback renderings (needs CJK); default: a Debian CJK font."
     )

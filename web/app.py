@@ -39,6 +39,7 @@ from web.jc_page import setup_jc_routes
 from web.metrics_endpoint import setup_metrics
 from web.metrics_sources import LocalSources
 from web.openapi import build_openapi
+from web.party_recordings_page import setup_party_recordings
 from web.services import SERVICES, Services
 from webhooks.worker import deliver_forever
 
@@ -221,6 +222,7 @@ def create_app(
     setup_console(app)
     setup_client(app)
     setup_jc_routes(app)
+    setup_party_recordings(app)
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
