@@ -140,7 +140,7 @@ async def test_issuing_links_is_for_the_mediator_and_the_court(
     client: Client, api: Api, services: Services, scene: dict[str, Any], clock: FrozenClock
 ) -> None:
     case = scene["case_id"]
-    path = f"/cases/{case}/recordings/party-links"
+    path = f"/cases/{case}/recording-links"
     none = await api.as_("court_a").post(path, json={}, expect=409)
     assert none["error"]["code"] == "no_sealed_recordings"
     main = await _record(services, scene, clock)
@@ -202,7 +202,7 @@ async def test_each_party_sees_and_plays_only_their_recordings(
     caucus = await _record(services, scene, clock, part="c1")  # the worker alone with the mediator
     other_scene = await new_scene(client, api, world)
     elsewhere = await _record(services, other_scene, clock)  # another case's recording
-    links = await api.as_("court_a").post(f"/cases/{case}/recordings/party-links", json={}, expect=201)
+    links = await api.as_("court_a").post(f"/cases/{case}/recording-links", json={}, expect=201)
     token = {link["name"]: link["url"].split("#", 1)[1] for link in links}
     worker, employer, agent = token["张三"], token["焦作某机械有限公司"], token["李律师"]
     await _render(services, main, clock)

@@ -332,7 +332,7 @@ def register(api: ApiRouter) -> None:
 
     @api.route(
         "POST",
-        "/cases/{case_id}/recordings/party-links",
+        "/cases/{case_id}/recording-links",
         summary="Give the parties links to their recordings",
         tags=tags,
         body=PartyLinksIn,
