@@ -73,3 +73,16 @@ class Principal:
     @classmethod
     def system(cls, label: str = "system") -> Principal:
         return cls(kind=PrincipalKind.SYSTEM, id="system", label=label, auth_method=AuthMethod.SYSTEM)
+
+    @classmethod
+    def party(cls, party_id: str, name: str, *, ip: str | None, user_agent: str | None) -> Principal:
+        """A party of a case acting through a signed link (a party has no account: the link is the
+        credential); the actor of the audit entries of what they do."""
+        return cls(
+            kind=PrincipalKind.SYSTEM,
+            id=party_id,
+            label=f"当事人 {name}",
+            auth_method=AuthMethod.SYSTEM,
+            ip=ip,
+            user_agent=user_agent,
+        )

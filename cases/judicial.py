@@ -19,7 +19,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.principal import AuthMethod, Principal, PrincipalKind
+from accounts.principal import Principal, PrincipalKind
 from accounts.tables import Court
 from cases import audit
 from cases.context import CaseEnv
@@ -251,14 +251,7 @@ async def answer(
     confirmation.user_agent = user_agent
     confirmation.phone = data.phone or party.phone
     confirmation.service_address = data.service_address or party.service_address
-    system = Principal(
-        kind=PrincipalKind.SYSTEM,
-        id=party.id,
-        label=f"当事人 {party.name}",
-        auth_method=AuthMethod.SYSTEM,
-        ip=ip,
-        user_agent=user_agent,
-    )
+    system = Principal.party(party.id, party.name, ip=ip, user_agent=user_agent)
     if not data.confirm:
         confirmation.answer = "declined"
         confirmation.decline_reason = data.reason

@@ -228,6 +228,30 @@ class RoomMedia:
         return self._shared.stats.copy()
 
     @property
+    def counters(self) -> MediaStats:
+        """The room's live forwarding counters (the object the forwarder increments: read, never write);
+        they keep their last values after the room closed (:class:`media.totals.ForwardingTotals`)."""
+        return self._shared.stats
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def track_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """By kind (``audio``, ``video``): the tracks being published, and the streams being forwarded to
+        subscribers (one per subscriber and track). For the metrics, read when they are scraped."""
+        published = {"audio": 0, "video": 0}
+        forwarded = {"audio": 0, "video": 0}
+        for participant in self._participants.values():
+            for track in participant.tracks.values():
+                if track.negotiated_active:
+                    published[track.kind] = published.get(track.kind, 0) + 1
+            for slot in participant.slots:
+                if slot.active and slot.track is not None:
+                    forwarded[slot.kind] = forwarded.get(slot.kind, 0) + 1
+        return published, forwarded
+
+    @property
     def participants(self) -> frozenset[str]:
         return frozenset(self._participants)
 

@@ -32,13 +32,13 @@ from recordings.service import (
     start_recording,
 )
 from recordings.tables import Recording
-from recordings.writer import RecordingWriter
+from recordings.writer import RecordingWriter, TrackStats
 from rooms.tables import MediationSession
 from store.database import Database
 from tiaojie.clock import Clock
 from tiaojie.errors import NotFound
 
-__all__ = ["PublishedTrack", "RecordableMedia", "Recorder", "RecorderConfig"]
+__all__ = ["PublishedTrack", "RecordableMedia", "Recorder", "RecorderConfig", "RecorderLoad"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,18 @@ class RecorderConfig:
     retention_days: int = 180
 
 
+@dataclass(frozen=True, slots=True)
+class RecorderLoad:
+    """What this process's recorder is doing, and has done since it started (for the metrics)."""
+
+    recordings: int  # parts being recorded now
+    tracks: int  # tracks being written now
+    backlog_bytes: int  # frames handed to the writer threads and not yet written
+    frames: int  # frames written (or queued to be), since the start
+    frames_dropped: int  # frames dropped because the disk was too slow, since the start
+    keyframe_requests: int
+
+
 @dataclass
 class _Part:
     recording_id: str
@@ -106,6 +118,28 @@ class Recorder:
         self._media_for = media_for
         self._parts: dict[tuple[str, str], _Part] = {}  # (session id, part) → recording in progress
         self._beating: asyncio.Task[None] | None = None
+        self._finished = TrackStats()  # the counters of the tracks of every part stopped so far
+        self._closing: list[_Part] = []  # parts stopped whose files are being closed
+
+    def load(self) -> RecorderLoad:
+        """Read when the metrics are scraped (nothing is counted per packet here)."""
+        totals = TrackStats(
+            self._finished.frames, self._finished.dropped_backlog, self._finished.keyframe_requests
+        )
+        backlog = tracks = 0
+        for part in (*self._parts.values(), *self._closing):
+            backlog += part.writer.backlog_bytes
+            tracks += len(part.tapped)
+            for track_id in part.tracks.values():
+                _add_stats(totals, part.writer.stats(track_id))
+        return RecorderLoad(
+            recordings=len(self._parts),
+            tracks=tracks,
+            backlog_bytes=backlog,
+            frames=totals.frames,
+            frames_dropped=totals.dropped_backlog,
+            keyframe_requests=totals.keyframe_requests,
+        )
 
     def active(self, session_id: str) -> dict[str, str]:
         """The parts of a session being recorded, with their recording ids."""
@@ -259,7 +293,13 @@ class Recorder:
             if media is not None:
                 media.set_recorder(publisher, source, None)
         entry.tapped.clear()
-        segments = await entry.writer.close()
+        self._closing.append(entry)  # still counted by load() until its counters are final
+        try:
+            segments = await entry.writer.close()
+        finally:
+            self._closing.remove(entry)
+            for track_id in entry.tracks.values():
+                _add_stats(self._finished, entry.writer.stats(track_id))
         failures = entry.writer.failures()
         notes = [*entry.notes, *(f"track {t} stopped writing: {why}" for t, why in failures.items())]
         for track_id in entry.tracks.values():  # frames the disk could not take in time: say so
@@ -280,3 +320,9 @@ class Recorder:
                 note="; ".join(notes) or None,
             )
         log.info("recording %s sealed (session %s, part %s)", entry.recording_id, session_id, part)
+
+
+def _add_stats(into: TrackStats, other: TrackStats) -> None:
+    into.frames += other.frames
+    into.dropped_backlog += other.dropped_backlog
+    into.keyframe_requests += other.keyframe_requests

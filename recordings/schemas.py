@@ -7,7 +7,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ProblemOut", "RecordingOut", "RenderOut", "SegmentQuery", "VerifyOut"]
+__all__ = [
+    "PartyLinkOut",
+    "PartyLinksIn",
+    "PartyRecordingOut",
+    "PartyRecordingsView",
+    "PartyTokenIn",
+    "ProblemOut",
+    "RecordingOut",
+    "RenderOut",
+    "SegmentQuery",
+    "VerifyOut",
+]
 
 
 class RenderOut(BaseModel):
@@ -59,3 +70,58 @@ class SegmentQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     index: int = Field(0, ge=0, le=1_000_000, description="The segment's index in its track (default 0).")
+
+
+class PartyLinksIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    party_ids: list[str] | None = Field(
+        None,
+        max_length=50,
+        description="The parties (and agents) to give a link; default: every party of the case.",
+    )
+    valid_days: int | None = Field(
+        None, ge=1, le=30, description="How long the links work; default TIAOJIE_RECORDING_LINK_DAYS."
+    )
+    notify: bool = Field(True, description="Send each link by SMS to the party's phone (the notifier).")
+
+
+class PartyLinkOut(BaseModel):
+    party_id: str
+    name: str
+    side: str
+    role: str
+    url: str = Field(description="The party's link (the token is in the fragment, never sent to a server).")
+    expires_at: datetime
+    recordings: list[str] = Field(description="The recordings this party is entitled to now.")
+    notified: bool = Field(description="Whether an SMS went out.")
+
+
+class PartyTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=1024)
+
+
+class PartyRecordingOut(BaseModel):
+    id: str
+    label: str
+    part: str = Field(description='"main", or the caucus sub-room')
+    session_title: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    duration_ms: int | None
+    interrupted: bool
+    playback: str = Field(description="ready, preparing or unavailable")
+    url: str | None = Field(description="Where the playback file streams (HTTP Range) once ready.")
+    bytes: int | None
+    sha256: str | None
+
+
+class PartyRecordingsView(BaseModel):
+    case_number: str
+    court_name: str
+    party_name: str
+    side: str
+    expires_at: datetime
+    recordings: list[PartyRecordingOut]

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from media.engine import RoomMedia
+from media.totals import ForwardingTotals
 from rooms.room import Room
 from rooms.showing import Stage
 from signaling.ratelimit import TokenBucket
@@ -41,6 +42,7 @@ class Hub:
         self.rooms: dict[str, LiveRoom] = {}
         self.connections: dict[str, Connection] = {}
         self.lingering: set[str] = set()  # told to close, disconnected by the next sweep
+        self.media_totals = ForwardingTotals()  # the forwarding counters of every room this node had
 
     def room(self, session_id: str) -> LiveRoom:
         live = self.rooms.get(session_id)

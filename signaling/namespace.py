@@ -422,6 +422,7 @@ class RoomNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             live.media = RoomMedia(
                 session_id, live.room.audience, self.services.media, on_renegotiate=renegotiate
             )
+            self.hub.media_totals.watch(live.media)
         return live
 
     def _ice_servers(self) -> list[dict[str, Any]]:

@@ -93,6 +93,9 @@ class Settings(BaseModel):
     recording_retention_days: int = Field(
         180, ge=1, le=36500, description="Days a sealed recording is kept before its files are deleted."
     )
+    recording_link_days: int = Field(
+        7, ge=1, le=30, description="Default validity of a party's link to the case's recordings, in days."
+    )
     render_font: Path | None = Field(
         None, description="Font for names on playback renderings (needs CJK); default: a Debian CJK font."
     )
@@ -164,9 +167,27 @@ class Settings(BaseModel):
         1.0, gt=0, le=60, description="How often the delivery worker looks for due webhook deliveries."
     )
     webhook_concurrency: int = Field(8, ge=1, le=64, description="Webhook deliveries sent at the same time.")
+    metrics_token: str | None = Field(
+        None,
+        min_length=16,
+        max_length=200,
+        description="Bearer token Prometheus sends to scrape /metrics. Without it and without "
+        "metrics_allowed_networks, /metrics is off (404).",
+    )
+    metrics_allowed_networks: tuple[str, ...] = Field(
+        (),
+        description="Networks (CIDR, comma-separated) whose direct connections may scrape /metrics; with a "
+        "token too, both are required.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("material_types", "announced_addresses", "webhook_allowed_networks", mode="before")
+    @field_validator(
+        "material_types",
+        "announced_addresses",
+        "webhook_allowed_networks",
+        "metrics_allowed_networks",
+        mode="before",
+    )
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -183,7 +204,7 @@ class Settings(BaseModel):
                 raise ValueError(f"not JSON: {exc.msg}") from None
         return value
 
-    @field_validator("webhook_allowed_networks")
+    @field_validator("webhook_allowed_networks", "metrics_allowed_networks")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for network in value:
@@ -192,6 +213,10 @@ class Settings(BaseModel):
             except ValueError:
                 raise ValueError(f"not a network: {network[:60]}") from None
         return value
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return bool(self.metrics_token or self.metrics_allowed_networks)
 
     @property
     def effective_database_url(self) -> str:

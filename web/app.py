@@ -34,8 +34,12 @@ from web.auth import KEY_CACHE, KeyCache
 from web.client_page import setup_client
 from web.console import setup_console
 from web.errors import error_middleware
+from web.http_metrics import HTTP_METRICS, HttpMetrics
 from web.jc_page import setup_jc_routes
+from web.metrics_endpoint import setup_metrics
+from web.metrics_sources import LocalSources
 from web.openapi import build_openapi
+from web.party_recordings_page import setup_party_recordings
 from web.services import SERVICES, Services
 from webhooks.worker import deliver_forever
 
@@ -173,11 +177,13 @@ def create_app(
     topo = topo or topology.single()
     assert settings.secret_key is not None
     handover = HandOver(topo.router, settings.secret_key)
+    http_metrics = HttpMetrics()  # outermost: counts every answer as it finally went out
     app = web.Application(
-        middlewares=[security_headers, error_middleware, handover.middleware],
+        middlewares=[http_metrics.middleware, security_headers, error_middleware, handover.middleware],
         client_max_size=settings.max_upload_bytes + 65536,
     )
     app[SERVICES] = services
+    app[HTTP_METRICS] = http_metrics
     app[TOPOLOGY] = topo
     app[KEY_CACHE] = KeyCache()
     app[JINJA] = jinja2.Environment(
@@ -216,6 +222,7 @@ def create_app(
     setup_console(app)
     setup_client(app)
     setup_jc_routes(app)
+    setup_party_recordings(app)
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
@@ -250,6 +257,8 @@ def create_app(
     sio.register_namespace(namespace)
     sio.attach(app, socketio_path="socket.io")
     app[SIGNALING] = namespace
+    metrics_sources = LocalSources(hub, recorder, http_metrics)
+    setup_metrics(app, metrics_sources, topo)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         services.settings.effective_media_dir.mkdir(parents=True, exist_ok=True)
@@ -265,7 +274,15 @@ def create_app(
                 asyncio.create_task(_room_sweeper(namespace)),
                 asyncio.create_task(_recordings_sweeper(services)),
                 asyncio.create_task(services.renders.run()),
-                asyncio.create_task(deliver_forever(services.db, services.clock, settings, topo.jobs)),
+                asyncio.create_task(
+                    deliver_forever(
+                        services.db,
+                        services.clock,
+                        settings,
+                        topo.jobs,
+                        outcomes=metrics_sources.webhook_outcomes,
+                    )
+                ),
             ]
         yield
         services.renders.stop()

@@ -21,14 +21,15 @@ from aiohttp import web
 from web.client_messages import MESSAGES
 from web.console.i18n import DEFAULT_LANGUAGE, EN, LANGUAGES, ZH, normalise_language
 
-__all__ = ["BUNDLE", "MESSAGES", "setup_client"]
+__all__ = ["BUNDLE", "LANG_COOKIE", "MESSAGES", "page_language", "setup_client", "static_version"]
 
 BUNDLE: Final = Path(__file__).with_name("static") / "client" / "party.js"
 STYLES: Final = Path(__file__).with_name("static") / "party.css"
 LANG_COOKIE: Final = "tj_lang"
 
 
-def _language(request: web.Request) -> str:
+def page_language(request: web.Request) -> str:
+    """The page's language: ``?lang=``, else the language cookie, else Simplified Chinese."""
     return (
         normalise_language(request.query.get("lang"))
         or normalise_language(request.cookies.get(LANG_COOKIE))
@@ -36,7 +37,7 @@ def _language(request: web.Request) -> str:
     )
 
 
-def _version(path: Path) -> str:
+def static_version(path: Path) -> str:
     try:
         return str(int(path.stat().st_mtime))
     except OSError:
@@ -46,7 +47,7 @@ def _version(path: Path) -> str:
 async def party_page(request: web.Request) -> web.Response:
     from web.app import JINJA
 
-    lang = _language(request)
+    lang = page_language(request)
     other = EN if lang == ZH else ZH
     strings = {key: texts[lang] for key, texts in MESSAGES.items()}
     html = (
@@ -57,8 +58,8 @@ async def party_page(request: web.Request) -> web.Response:
             other=other,
             t=strings,
             strings_json=json.dumps(strings, ensure_ascii=False).replace("<", "\\u003c"),
-            script=f"/static/client/party.js?v={_version(BUNDLE)}",
-            styles=f"/static/party.css?v={_version(STYLES)}",
+            script=f"/static/client/party.js?v={static_version(BUNDLE)}",
+            styles=f"/static/party.css?v={static_version(STYLES)}",
             bundle_missing=not BUNDLE.is_file(),
         )
     )

@@ -23,7 +23,7 @@ from web.auth import client_ip
 from web.router import _refuse_unstorable_text
 from web.services import SERVICES
 
-__all__ = ["setup_jc_routes"]
+__all__ = ["read_json_body", "setup_jc_routes"]
 
 _LIMIT = 16 * 1024
 
@@ -113,12 +113,13 @@ SCRIPT: Final = r"""'use strict';
 """
 
 
-async def _body(request: web.Request, model: type[BaseModel]) -> Any:
+async def read_json_body(request: web.Request, model: type[BaseModel], limit: int = _LIMIT) -> Any:
+    """A small JSON body of a page without a session (the token inside it), validated by ``model``."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
-    raw = await request.content.read(_LIMIT + 1)
-    if len(raw) > _LIMIT:
-        raise PayloadTooLarge(f"bodies are limited to {_LIMIT} bytes")
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"bodies are limited to {limit} bytes")
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError):
@@ -139,7 +140,7 @@ async def script(request: web.Request) -> web.Response:
 
 async def view(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    data: JcTokenIn = await _body(request, JcTokenIn)
+    data: JcTokenIn = await read_json_body(request, JcTokenIn)
     async with services.db.read() as session:
         shown = await judicial.party_view(session, services.cases, data.token, link_policy(services))
     return _json(shown)
@@ -147,7 +148,7 @@ async def view(request: web.Request) -> web.Response:
 
 async def answer(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    data: JcAnswerIn = await _body(request, JcAnswerIn)
+    data: JcAnswerIn = await read_json_body(request, JcAnswerIn)
     user_agent = request.headers.get("User-Agent", "")[:300] or None
     async with services.db.session() as session:
         shown = await judicial.answer(

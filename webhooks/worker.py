@@ -131,8 +131,11 @@ class DeliveryWorker:
         claim_seconds: float = 15.0,
         rand: Callable[[], float] = random.random,
         wall: Callable[[], float] = time.time,
+        outcomes: Counter[str] | None = None,
     ) -> None:
         self.db = db
+        # Attempts recorded by this worker, by outcome (delivered, retry, failed — gave up —, gone): metrics.
+        self.outcomes: Counter[str] = outcomes if outcomes is not None else Counter()
         self.clock = clock
         self.sender = sender
         self.box = box
@@ -305,6 +308,7 @@ class DeliveryWorker:
                         delivery.status = "failed"
                     else:
                         delivery.next_attempt_at = upcoming
+                self.outcomes["failed" if delivery.status == "failed" else outcome.value] += 1
                 session.add(
                     WebhookAttempt(
                         delivery_id=delivery.id,
@@ -334,9 +338,11 @@ async def watch_overdue(db: Database, clock: Clock, jobs: JobLease, interval: fl
         await asyncio.sleep(interval)
 
 
-async def deliver_forever(db: Database, clock: Clock, settings: Settings, jobs: JobLease) -> None:
+async def deliver_forever(
+    db: Database, clock: Clock, settings: Settings, jobs: JobLease, *, outcomes: Counter[str] | None = None
+) -> None:
     """The application's background task: a worker built from the settings, delivering under the lease,
-    and the watch on mediation periods that ran out."""
+    and the watch on mediation periods that ran out. ``outcomes`` counts its attempts (the metrics)."""
     allowed = parse_networks(settings.webhook_allowed_networks)
     assert settings.secret_key is not None, "call Settings.with_secret() first"
     box = SecretBox(settings.secret_key)
@@ -351,6 +357,7 @@ async def deliver_forever(db: Database, clock: Clock, settings: Settings, jobs: 
             box,
             concurrency=settings.webhook_concurrency,
             claim_seconds=settings.webhook_timeout_seconds + 3,
+            outcomes=outcomes,
         )
         watch = asyncio.create_task(watch_overdue(db, clock, jobs, settings.sweep_interval_seconds))
         try:

@@ -38,15 +38,19 @@ from tiaojie.errors import Conflict
 NODE = "node-test"
 
 
-async def begin(db: Database, scene: dict[str, Any], clock: FrozenClock) -> tuple[str, dict[str, str]]:
-    """A recording of the main room with the worker's camera and microphone; (recording id, track ids)."""
+async def begin(
+    db: Database, scene: dict[str, Any], clock: FrozenClock, *, part: str = "main", who: str = "worker"
+) -> tuple[str, dict[str, str]]:
+    """A recording of a part (default the main room) with one person's camera and microphone (default the
+    worker's); (recording id, track ids)."""
     async with db.session() as session:
         mediation = await session.get(MediationSession, scene["session_id"])
         assert mediation is not None
+        label = "主会场" if part == "main" else f"单独会谈 {part}"
         recording = await start_recording(
-            session, mediation=mediation, part="main", label="主会场", node=NODE, at=clock.now()
+            session, mediation=mediation, part=part, label=label, node=NODE, at=clock.now()
         )
-        worker = scene["ids"]["worker"]
+        worker = scene["ids"][who]
         cam = await add_track(
             session,
             recording,
@@ -67,7 +71,7 @@ async def begin(db: Database, scene: dict[str, Any], clock: FrozenClock) -> tupl
         )
         with pytest.raises(Conflict, match="already being recorded"):
             await start_recording(
-                session, mediation=mediation, part="main", label="x", node=NODE, at=clock.now()
+                session, mediation=mediation, part=part, label="x", node=NODE, at=clock.now()
             )
         return recording.id, {"cam": cam.id, "mic": mic.id}
 
@@ -103,10 +107,18 @@ def new_writer(directory: Path, tracks: dict[str, str]) -> tuple[RecordingWriter
 
 
 async def record_and_seal(
-    db: Database, scene: dict[str, Any], clock: FrozenClock, media_root: Path, seconds: float = 3.0
+    db: Database,
+    scene: dict[str, Any],
+    clock: FrozenClock,
+    media_root: Path,
+    seconds: float = 3.0,
+    *,
+    part: str = "main",
+    who: str = "worker",
 ) -> str:
-    """A sealed recording of ``seconds`` of the worker's camera and microphone; its id."""
-    recording_id, tracks = await begin(db, scene, clock)
+    """A sealed recording of ``seconds`` of one person's camera and microphone (default the worker's, in the
+    main room); its id."""
+    recording_id, tracks = await begin(db, scene, clock, part=part, who=who)
     async with db.read() as session:
         recording = await session.get(Recording, recording_id)
         assert recording is not None

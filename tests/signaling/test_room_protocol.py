@@ -79,6 +79,11 @@ async def refused(base: str, token: str | None) -> str:
 @pytest.fixture
 async def scene(client: Client, api: Api, world: World) -> dict[str, Any]:
     """An accepted case with a scheduled session; the links of the mediator, the worker and the employer."""
+    return await new_scene(client, api, world)
+
+
+async def new_scene(client: Client, api: Api, world: World) -> dict[str, Any]:
+    """What :func:`scene` makes, for a test that needs another case of its own."""
     case = await api.as_("court_a").post("/cases", json=case_payload(), expect=201)
     await api.as_("court_a").post(
         f"/cases/{case['id']}/assignment", json={"mediator_id": world.mediators["m1"]}, expect=200

@@ -1,8 +1,9 @@
 """Routes: a case's recordings — metadata and manifest, verification, playback rendering, downloads.
 
 Recordings are confidential (OMR 29; SIM 2): only the court of the case and the mediator handling it see
-them, and every download, stream and verification is written to the audit trail with who asked. Files are
-served with HTTP Range (aiohttp's FileResponse), so a browser can seek in the playback file.
+them here (the parties see theirs through a link: :mod:`recordings.party_access`), and every download,
+stream and verification is written to the audit trail with who asked. Files are served with HTTP Range
+(aiohttp's FileResponse), so a browser can seek in the playback file.
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ from cases import audit
 from cases.access import Action, ensure, load_case
 from cases.tables import Case
 from recordings.jobs import PLAYBACK_FILE, RenderStatus, request_render
-from recordings.schemas import ProblemOut, RecordingOut, RenderOut, SegmentQuery, VerifyOut
+from recordings.party_access import issue_links
+from recordings.schemas import (
+    PartyLinkOut,
+    PartyLinksIn,
+    ProblemOut,
+    RecordingOut,
+    RenderOut,
+    SegmentQuery,
+    VerifyOut,
+)
 from recordings.service import RecordingStatus, recording_directory, verify
 from recordings.tables import Recording
 from tiaojie.errors import Conflict, NotFound
@@ -319,3 +329,50 @@ def register(api: ApiRouter) -> None:
         return file_response(
             found.path, content_type=found.content_type, filename=found.name, sha256=found.sha256
         )
+
+    @api.route(
+        "POST",
+        "/cases/{case_id}/recording-links",
+        summary="Give the parties links to their recordings",
+        tags=tags,
+        body=PartyLinksIn,
+        response=list[PartyLinkOut],
+        status=201,
+        errors=(403, 404, 409, 422),
+    )
+    async def party_links(call: ApiCall) -> list[PartyLinkOut]:
+        """The mediator of the case or its court gives each party (default: every party and agent of the
+        case) a signed link, valid `valid_days`, bound to the case, the party and its role, sent by SMS when
+        `notify`. With it the party sees, on a page of their own, the sealed recordings they are entitled to:
+        the main room of a joint session, and the caucus parts where their side was (docs/api.md). Each
+        link issued is in the audit trail; the playback renderings of those recordings are queued."""
+        case = await load_case(call.session, call.principal, call.path["case_id"])
+        data = call.body_as(PartyLinksIn)
+        settings = call.services.settings
+        assert settings.secret_key is not None
+        issued = await issue_links(
+            call.session,
+            call.principal,
+            case,
+            party_ids=data.party_ids,
+            valid_days=data.valid_days or settings.recording_link_days,
+            notify=data.notify,
+            notifier=call.services.notifier,
+            secret=settings.secret_key,
+            base_url=settings.base_url(),
+            now=call.services.clock.now(),
+        )
+        call.services.renders.wake()
+        return [
+            PartyLinkOut(
+                party_id=link.party.id,
+                name=link.party.name,
+                side=link.party.side,
+                role=link.party.role,
+                url=link.url,
+                expires_at=link.expires_at,
+                recordings=list(link.recordings),
+                notified=link.notified,
+            )
+            for link in issued
+        ]
