@@ -53,7 +53,13 @@ async def test_backlog_age_and_attempts_move(
     receiver.script.extend([Answer(503)])
     async with Sender(parse_networks(["127.0.0.0/8"]), timeout=TIMEOUT) as sender:
         worker = DeliveryWorker(
-            services.db, clock, sender, rand=lambda: 0.5, claim_seconds=TIMEOUT + 3, outcomes=outcomes
+            services.db,
+            clock,
+            sender,
+            services.secret_box,
+            rand=lambda: 0.5,
+            claim_seconds=TIMEOUT + 3,
+            outcomes=outcomes,
         )
         first = await worker.run_once()
         samples = await scrape(client)
