@@ -31,27 +31,27 @@ class JcClaims:
     expires_at: int  # unix seconds
 
 
-_PURPOSE = b"tiaojie judicial confirmation link v1"
+_KIND = signed.LinkKind(
+    version=_VERSION,
+    purpose=b"tiaojie judicial confirmation link v1",
+    error=LinkError,
+    malformed=("malformed confirmation link", "link_malformed"),
+    not_genuine=("this confirmation link is not genuine", "link_invalid"),
+    expired=("this confirmation link has expired", "link_expired"),
+)
 
 
 def issue(claims: JcClaims, *, secret: str) -> str:
     payload = {"a": claims.application_id, "p": claims.party_id, "exp": claims.expires_at}
-    return signed.seal(payload, version=_VERSION, purpose=_PURPOSE, secret=secret)
+    return signed.seal(payload, version=_KIND.version, purpose=_KIND.purpose, secret=secret)
 
 
 def verify(token: str, *, secret: str, now: datetime) -> JcClaims:
     """The claims of a genuine, unexpired link; LinkError otherwise."""
-    malformed = LinkError("malformed confirmation link", code="link_malformed")
-    try:
-        payload = signed.unseal(token, version=_VERSION, purpose=_PURPOSE, secret=secret)
-    except signed.Malformed:
-        raise malformed from None
-    except signed.NotGenuine:
-        raise LinkError("this confirmation link is not genuine", code="link_invalid") from None
-    try:
-        claims = JcClaims(str(payload["a"]), str(payload["p"]), int(payload["exp"]))
-    except (KeyError, TypeError, ValueError):
-        raise malformed from None
-    if now.timestamp() >= claims.expires_at:
-        raise LinkError("this confirmation link has expired", code="link_expired")
-    return claims
+    return signed.open_link(
+        token,
+        _KIND,
+        secret=secret,
+        now=now,
+        claims=lambda p: JcClaims(str(p["a"]), str(p["p"]), int(p["exp"])),
+    )

@@ -18,9 +18,6 @@ from tiaojie.errors import Unauthenticated
 
 __all__ = ["PartyLinkClaims", "PartyLinkError", "issue", "verify"]
 
-_VERSION = "pr1"
-_PURPOSE = b"tiaojie party recordings link v1"
-
 
 class PartyLinkError(Unauthenticated):
     """A recordings link that cannot be used; ``code`` says why (``link_malformed``, ``link_invalid``,
@@ -36,6 +33,16 @@ class PartyLinkClaims:
     expires_at: int  # unix seconds
 
 
+_KIND = signed.LinkKind(
+    version="pr1",
+    purpose=b"tiaojie party recordings link v1",
+    error=PartyLinkError,
+    malformed=("malformed recordings link", "link_malformed"),
+    not_genuine=("this recordings link is not genuine", "link_invalid"),
+    expired=("this recordings link has expired", "link_expired"),
+)
+
+
 def issue(claims: PartyLinkClaims, *, secret: str) -> str:
     payload = {
         "c": claims.case_id,
@@ -44,24 +51,15 @@ def issue(claims: PartyLinkClaims, *, secret: str) -> str:
         "s": claims.side,
         "exp": claims.expires_at,
     }
-    return signed.seal(payload, version=_VERSION, purpose=_PURPOSE, secret=secret)
+    return signed.seal(payload, version=_KIND.version, purpose=_KIND.purpose, secret=secret)
 
 
 def verify(token: str, *, secret: str, now: datetime) -> PartyLinkClaims:
     """The claims of a genuine, unexpired link; PartyLinkError otherwise."""
-    malformed = PartyLinkError("malformed recordings link", code="link_malformed")
-    try:
-        payload = signed.unseal(token, version=_VERSION, purpose=_PURPOSE, secret=secret)
-    except signed.Malformed:
-        raise malformed from None
-    except signed.NotGenuine:
-        raise PartyLinkError("this recordings link is not genuine", code="link_invalid") from None
-    try:
-        claims = PartyLinkClaims(
-            str(payload["c"]), str(payload["p"]), str(payload["r"]), str(payload["s"]), int(payload["exp"])
-        )
-    except (KeyError, TypeError, ValueError):
-        raise malformed from None
-    if now.timestamp() >= claims.expires_at:
-        raise PartyLinkError("this recordings link has expired", code="link_expired")
-    return claims
+    return signed.open_link(
+        token,
+        _KIND,
+        secret=secret,
+        now=now,
+        claims=lambda p: PartyLinkClaims(str(p["c"]), str(p["p"]), str(p["r"]), str(p["s"]), int(p["exp"])),
+    )

@@ -35,7 +35,14 @@ class JoinClaims:
     expires_at: int  # unix seconds
 
 
-_PURPOSE = b"tiaojie join token v1"
+_KIND = signed.LinkKind(
+    version=_VERSION,
+    purpose=b"tiaojie join token v1",
+    error=TokenError,
+    malformed=("malformed join link", "token_malformed"),
+    not_genuine=("this join link is not genuine", "token_invalid"),
+    expired=("this join link has expired; ask the mediator for a new one", "token_expired"),
+)
 
 
 def issue(claims: JoinClaims, *, secret: str) -> str:
@@ -46,29 +53,22 @@ def issue(claims: JoinClaims, *, secret: str) -> str:
         "v": claims.version,
         "exp": claims.expires_at,
     }
-    return signed.seal(payload, version=_VERSION, purpose=_PURPOSE, secret=secret)
+    return signed.seal(payload, version=_KIND.version, purpose=_KIND.purpose, secret=secret)
 
 
 def verify(token: str, *, secret: str, now: datetime) -> JoinClaims:
     """The claims of a genuine, unexpired token; TokenError otherwise. Never reveals which part was wrong
     beyond the code."""
-    malformed = TokenError("malformed join link", code="token_malformed")
-    try:
-        payload = signed.unseal(token, version=_VERSION, purpose=_PURPOSE, secret=secret)
-    except signed.Malformed:
-        raise malformed from None
-    except signed.NotGenuine:
-        raise TokenError("this join link is not genuine", code="token_invalid") from None
-    try:
-        claims = JoinClaims(
-            session_id=str(payload["s"]),
-            participant_id=str(payload["p"]),
-            role=str(payload["r"]),
-            version=int(payload["v"]),
-            expires_at=int(payload["exp"]),
-        )
-    except (ValueError, KeyError, TypeError):
-        raise malformed from None
-    if now.timestamp() >= claims.expires_at:
-        raise TokenError("this join link has expired; ask the mediator for a new one", code="token_expired")
-    return claims
+    return signed.open_link(
+        token,
+        _KIND,
+        secret=secret,
+        now=now,
+        claims=lambda p: JoinClaims(
+            session_id=str(p["s"]),
+            participant_id=str(p["p"]),
+            role=str(p["r"]),
+            version=int(p["v"]),
+            expires_at=int(p["exp"]),
+        ),
+    )

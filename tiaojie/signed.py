@@ -4,7 +4,8 @@ The payload is base64url JSON; the signature is base64url HMAC-SHA256 over ``<ve
 derived from the service's secret and a purpose string, so a token made for one purpose (joining a room,
 confirming an application) is never accepted for another. Pure: the secret is passed in. The callers keep
 their own claims, expiry rules and error codes; this module says only whether a token is well formed
-(:class:`Malformed`) and genuine (:class:`NotGenuine`).
+(:class:`Malformed`) and genuine (:class:`NotGenuine`); :func:`open_link` adds what every kind of link does
+next — its claims read from the payload, the expiry checked, each failure as that kind's own error.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
-__all__ = ["MAX_LENGTH", "Malformed", "NotGenuine", "seal", "unseal"]
+__all__ = ["MAX_LENGTH", "LinkKind", "Malformed", "NotGenuine", "open_link", "seal", "unseal"]
 
 MAX_LENGTH = 1024
 
@@ -69,3 +72,48 @@ def unseal(token: str, *, version: str, purpose: bytes, secret: str) -> dict[str
     if not isinstance(payload, dict):
         raise Malformed
     return payload
+
+
+class _Expiring(Protocol):
+    @property
+    def expires_at(self) -> int: ...  # unix seconds
+
+
+C = TypeVar("C", bound=_Expiring)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkKind:
+    """One kind of link: its token version and purpose, the error it raises, and the message and code of each
+    failure (``error(message, code=...)``)."""
+
+    version: str
+    purpose: bytes
+    error: Callable[..., Exception]
+    malformed: tuple[str, str]
+    not_genuine: tuple[str, str]
+    expired: tuple[str, str]
+
+    def fail(self, what: tuple[str, str]) -> Exception:
+        message, code = what
+        return self.error(message, code=code)
+
+
+def open_link(
+    token: str, kind: LinkKind, *, secret: str, now: datetime, claims: Callable[[Mapping[str, Any]], C]
+) -> C:
+    """The claims of a genuine, unexpired link of ``kind``. ``claims`` reads them from the payload; a
+    KeyError, TypeError or ValueError there means a malformed link."""
+    try:
+        payload = unseal(token, version=kind.version, purpose=kind.purpose, secret=secret)
+    except Malformed:
+        raise kind.fail(kind.malformed) from None
+    except NotGenuine:
+        raise kind.fail(kind.not_genuine) from None
+    try:
+        found = claims(payload)
+    except (KeyError, TypeError, ValueError):
+        raise kind.fail(kind.malformed) from None
+    if now.timestamp() >= found.expires_at:
+        raise kind.fail(kind.expired)
+    return found
