@@ -39,7 +39,7 @@ from web.auth import authenticate
 from web.errors import invalid_input
 from web.services import SERVICES, Services
 
-__all__ = ["ApiCall", "ApiRouter", "Endpoint", "Json"]
+__all__ = ["ApiCall", "ApiRouter", "Authenticator", "Endpoint", "Json"]
 
 M = TypeVar("M", bound=BaseModel)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -142,6 +142,7 @@ class Endpoint:
     raw_response: str | None = None  # media type of a non-JSON response (file downloads)
     errors: tuple[int, ...] = ()
     rows: bool = False  # reads only, with bounded Core statements: a Rows unit instead of a session
+    writes: bool | None = None  # a writing session; default: every method but GET and HEAD
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
 
     @property
@@ -149,10 +150,17 @@ class Endpoint:
         return self.handler.__name__
 
 
+Authenticator = Callable[[web.Request, Services], Awaitable[Principal]]
+
+
 class ApiRouter:
-    def __init__(self, prefix: str = "/api/v1") -> None:
+    """``authenticator`` finds the caller of every route (default: an API key or a console session); a
+    router for another kind of caller (a party's signing link) brings its own."""
+
+    def __init__(self, prefix: str = "/api/v1", *, authenticator: Authenticator | None = None) -> None:
         self.prefix = prefix
         self.endpoints: list[Endpoint] = []
+        self.authenticator: Authenticator = authenticator or authenticate
 
     def route(
         self,
@@ -170,6 +178,7 @@ class ApiRouter:
         raw_response: str | None = None,
         errors: Sequence[int] = (),
         rows: bool = False,
+        writes: bool | None = None,
     ) -> Callable[[Handler], Handler]:
         if rows and (method.upper() != "GET" or idempotent):
             raise ValueError("rows=True is for reading routes")
@@ -192,6 +201,7 @@ class ApiRouter:
                     raw_response=raw_response,
                     errors=tuple(errors),
                     rows=rows,
+                    writes=writes,
                     adapter=TypeAdapter(response) if response is not None else None,
                 )
             )
@@ -201,7 +211,9 @@ class ApiRouter:
 
     def setup(self, app: web.Application) -> None:
         for endpoint in self.endpoints:
-            app.router.add_route(endpoint.method, self.prefix + endpoint.path, _wrap(endpoint))
+            app.router.add_route(
+                endpoint.method, self.prefix + endpoint.path, _wrap(endpoint, self.authenticator)
+            )
 
 
 def _parse_query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
@@ -277,12 +289,14 @@ def _render(endpoint: Endpoint, result: Any) -> web.StreamResponse:
     return web.Response(body=body, status=status, content_type="application/json")
 
 
-def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    writes = endpoint.method not in ("GET", "HEAD")
+def _wrap(
+    endpoint: Endpoint, authenticator: Authenticator = authenticate
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    writes = endpoint.method not in ("GET", "HEAD") if endpoint.writes is None else endpoint.writes
 
     async def handle_rows(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
-        principal = await authenticate(request, services)
+        principal = await authenticator(request, services)
         _check_path(request)
         query = _parse_query(endpoint, request)
         async with services.db.rows() as rows:
@@ -292,7 +306,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
 
     async def handle(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
-        principal = await authenticate(request, services)
+        principal = await authenticator(request, services)
         _check_path(request)
         query = _parse_query(endpoint, request)
         body, raw = await _parse_body(endpoint, request, services)
