@@ -78,7 +78,7 @@ def seal_png(organisation: str, font: Path) -> bytes:
     face = ImageFont.truetype(str(font), letter, index=0)
     # The name runs clockwise over the top, spread over up to 240 degrees, centred on the top.
     span = min(240.0, 20.0 * len(name) + 20)
-    radius = centre - ring * 2.4 - letter * 0.6
+    radius = centre - ring * 2.2 - letter * 0.8
     for index, char in enumerate(name):
         step = span / max(1, len(name) - 1) if len(name) > 1 else 0.0
         degrees = -90 - span / 2 + index * step if len(name) > 1 else -90.0

@@ -46,7 +46,7 @@ _POINT = {
     "maxItems": 4,
 }
 Drawing = Annotated[
-    dict[str, Any],
+    Any,  # checked by agreements.strokes.parse, so that every fault gets malformed_signature
     WithJsonSchema(
         {
             "type": "object",

@@ -38,7 +38,7 @@ from web.services import Services
 __all__ = ["PREFIX", "build_sign_router", "setup_sign_api"]
 
 PREFIX = "/sign/api"
-_SIGNER = "signing.signer_row_id"
+_SIGNER = web.RequestKey("signer_row_id", str)
 SIGN_OPENAPI = web.AppKey("sign_openapi", dict)
 
 
