@@ -11,6 +11,7 @@ from typing import Any
 
 from PIL import Image
 from sqlalchemy import select
+from yarl import URL
 
 from agreements.trail import GENESIS
 from cases.tables import Case
@@ -430,3 +431,37 @@ async def test_a_party_checked_in_the_live_session_signs_in_session(actors: Acto
     employer = parties_from_links(actors, round_)["employer"]
     await employer.view()
     await employer.expect("POST", "/signature", 422, code="in_session_not_verified", json=body)
+
+
+async def test_both_openapi_documents_describe_the_signing_routes(actors: Actors) -> None:  # noqa: F811
+    main = await actors.court_a.get("/openapi.json")
+    signing = {
+        op["operationId"]
+        for item in main["paths"].values()
+        for op in item.values()
+        if "signing" in op["tags"]
+    }
+    assert signing == {
+        "request_agreement_signatures",
+        "get_agreement_signing",
+        "get_signing_round",
+        "reissue_signing_links",
+        "download_signing_document",
+        "sign_agreement_as_mediator",
+        "seal_agreement",
+        "download_signature_image",
+        "download_signature_strokes",
+        "get_agreement_trail",
+    }
+    reply = await actors.nobody.call("GET", URL("/sign/api/openapi.json"))
+    party = reply.body
+    assert set(party["paths"]) == {
+        f"/sign/api/{p}" for p in ("round", "document", "code", "signature", "refusal")
+    }
+    body = party["paths"]["/sign/api/signature"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
+    assert set(body["properties"]) == {"document_sha256", "auth", "signature"}
+    assert body["properties"]["signature"]["required"] == ["width", "height", "strokes"]
+    assert "429" in party["paths"]["/sign/api/code"]["post"]["responses"]
+    assert (await actors.nobody.call("GET", URL("/sign/api/round"))).status == 401
