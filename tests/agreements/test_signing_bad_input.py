@@ -274,6 +274,7 @@ async def test_who_may_see_sign_and_seal(actors: Actors) -> None:  # noqa: F811
     )
     await mediator.post(f"{base}/signing/{rid}/seal", 403, json={"document_sha256": sha})
     await actors.union1.post(f"{base}/signing/{rid}/links", 403, json={})
+    await actors.union1.get(f"{base}/signing/{rid}/document", 403, code="seal_needs_user")
     await actors.union1.get(f"{base}/signing/{rid}/signatures/sig_00000000000000000000000000/image", 403)
     await actors.court_a.get(f"{base}/signing/{rid}/signatures/sig_00000000000000000000000000/image", 404)
     await actors.court_a.get(f"{base}/signing/sgr_00000000000000000000000000", 404, code="unknown_round")

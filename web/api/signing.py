@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from accounts.principal import PrincipalKind
 from agreements import rounds, signatures, trail_store
 from agreements.access import AgreementAction, ensure
 from agreements.codes import CodePolicy
@@ -183,9 +184,12 @@ def register(api: ApiRouter) -> None:
     async def download_signing_document(call: ApiCall) -> web.StreamResponse:
         """The round's frozen PDF, byte for byte what is signed; `X-Content-SHA256` is the hash a signature
         must name. Fetching it is recorded in the audit trail (`viewed`), and a signer must have fetched it
-        before signing (409 `document_not_viewed`). The court, the mediator and the union of the case."""
+        before signing (409 `document_not_viewed`). The court and the mediator of the case, and a union user
+        who may seal it (not a union system's key: 403 `seal_needs_user`)."""
         case = await load_case(call.session, call.principal, call.path["case_id"], for_update=True)
         ensure(call.principal, AgreementAction.SEE_SIGNING, case)
+        if call.principal.kind is PrincipalKind.UNION:  # the document itself: only to whom may seal it
+            ensure(call.principal, AgreementAction.SEAL, case)
         row = await rounds.find_round(call.session, case, call.path["round_id"])
         _, signers, _ = await rounds.load_state(call.session, row)
         signer_id = signatures.console_signer_id(call.principal, signers, case)
