@@ -23,12 +23,14 @@ class PrincipalKind(StrEnum):
     MEDIATOR = "mediator"
     OPERATOR = "operator"  # a sysadmin in the console: runs the service, sees no case or roster data
     SYSTEM = "system"  # the service itself (deadline sweeper) or an operator on the command line
+    PARTY = "party"  # a party acting through a personal signing link: sees no case through the API
 
 
 class AuthMethod(StrEnum):
     API_KEY = "api_key"
     PASSWORD_SESSION = "password_session"  # noqa: S105 - a method name, not a password
     SYSTEM = "system"
+    SIGNING_LINK = "signing_link"  # a party's signed, expiring agreement-signing link
 
 
 @dataclass(frozen=True, slots=True)

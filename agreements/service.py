@@ -1,8 +1,9 @@
 """Storing a case's agreement versions: saving a draft, freezing it to PDF, uploading an offline agreement.
 
 Each step asks :func:`agreements.versions.plan` what to do with the latest version, writes the rows and an
-audit event. The caller holds the case row locked (``load_case(for_update=True)``), so two steps on one case
-run one after the other.
+audit event. A new version voids the signing round open on the one it supersedes, and a case awaiting
+signatures goes back to mediation (:func:`agreements.rounds.on_new_version`). The caller holds the case row
+locked (``load_case(for_update=True)``), so two steps on one case run one after the other.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal
 from accounts.tables import Court
-from agreements import pdf
+from agreements import pdf, rounds
 from agreements.access import AgreementAction, ensure
 from agreements.schemas import AgreementOut, ProblemOut, VersionOut, VersionSummaryOut
 from agreements.tables import AgreementVersion
@@ -37,6 +38,7 @@ __all__ = [
     "freeze",
     "prefilled",
     "save_draft",
+    "store_bytes",
     "upload",
     "version_out",
     "version_tag",
@@ -184,6 +186,8 @@ async def save_draft(
         row.text = text
         session.add(row)
     await session.flush()
+    if decided.new_status is not None:
+        await rounds.on_new_version(session, env, actor, case)
     await audit.record(
         session,
         actor=actor,
@@ -197,7 +201,9 @@ async def save_draft(
     return row
 
 
-async def _store(env: CaseEnv, data: bytes) -> tuple[str, str, int]:
+async def store_bytes(env: CaseEnv, data: bytes) -> tuple[str, str, int]:
+    """Keep ``data`` in the file store: its key, SHA-256 and size."""
+
     async def one() -> AsyncIterator[bytes]:
         yield data
 
@@ -237,7 +243,7 @@ async def freeze(
         )
     frozen_at = env.now().replace(microsecond=0)
     data = await asyncio.to_thread(pdf.render, text, number=row.number, frozen_at=frozen_at, font=font)
-    row.pdf_key, row.pdf_sha256, row.pdf_size = await _store(env, data)
+    row.pdf_key, row.pdf_sha256, row.pdf_size = await store_bytes(env, data)
     row.status = VersionStatus.FROZEN.value
     row.frozen_at = frozen_at
     row.frozen_by = actor.label
@@ -298,6 +304,7 @@ async def upload(
     row.frozen_by = actor.label
     session.add(row)
     await session.flush()
+    await rounds.on_new_version(session, env, actor, case)
     await audit.record(
         session,
         actor=actor,

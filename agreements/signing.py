@@ -7,8 +7,10 @@
     OPEN ─the version is superseded (a new text)→ VOID: its signatures no longer count
 
 Signers sign in any order (``PARALLEL``) or one after another in the listed order (``ORDERED``; optional
-signers, such as an agent countersigning, may sign at any time while open). The agreement takes effect on
-the last *required* signature (OMR 19). Every step returns the new state and the events it caused.
+signers, such as an agent countersigning, may sign at any time while open). A signer marked ``last`` (the
+organisation's seal) signs only once every other required signer has, whatever the order. The agreement
+takes effect on the last *required* signature (OMR 19). Every step returns the new state and the events it
+caused.
 """
 
 from __future__ import annotations
@@ -18,7 +20,18 @@ from enum import StrEnum
 
 from tiaojie.errors import Conflict, InvalidInput
 
-__all__ = ["Event", "Order", "Refusal", "Signer", "Signing", "SigningStatus", "refuse", "sign", "supersede"]
+__all__ = [
+    "Event",
+    "Order",
+    "Refusal",
+    "Signer",
+    "Signing",
+    "SigningStatus",
+    "check",
+    "refuse",
+    "sign",
+    "supersede",
+]
 
 
 class Order(StrEnum):
@@ -44,6 +57,7 @@ class Event(StrEnum):
 class Signer:
     id: str
     required: bool = True
+    last: bool = False  # signs after every other required signer (the organisation's seal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +95,8 @@ class Signing:
         if self.status is not SigningStatus.OPEN:
             return ()
         pending = [s for s in self.signers if s.id not in self.signed]
+        if any(s.required and not s.last for s in pending):
+            pending = [s for s in pending if not s.last]
         if self.order is Order.PARALLEL:
             return tuple(s.id for s in pending)
         first_required = next(s.id for s in pending if s.required)
@@ -103,6 +119,12 @@ def _check_open(state: Signing, signer_id: str, *, turn: bool = True) -> None:
         raise _closed(status)
     if turn and signer_id not in state.waiting_for():
         raise Conflict("another signer signs first", code="not_your_turn")
+
+
+def check(state: Signing, signer_id: str) -> None:
+    """The errors :func:`sign` would raise for ``signer_id`` now, whatever the document (before sending a
+    one-time code, say)."""
+    _check_open(state, signer_id)
 
 
 def sign(state: Signing, signer_id: str, sha256: str) -> tuple[Signing, list[Event]]:

@@ -139,6 +139,19 @@ class Settings(BaseModel):
     notifier: Literal["log", "http"] = Field("log", description="How join links reach people: log or http.")
     notifier_url: str | None = Field(None, description="The SMS gateway's URL (notifier=http).")
     notifier_token: str | None = Field(None, description="Bearer token for the SMS gateway.")
+    signing_link_hours: int = Field(
+        72, ge=1, le=24 * 30, description="How long a party's agreement-signing link works after it is sent."
+    )
+    signing_code_ttl_seconds: int = Field(
+        300, ge=30, le=3600, description="How long a one-time code for signing the agreement works."
+    )
+    signing_code_attempts: int = Field(5, ge=1, le=20, description="Wrong tries allowed per one-time code.")
+    signing_code_interval_seconds: int = Field(
+        60, ge=1, le=3600, description="The shortest time between two one-time codes sent to one signer."
+    )
+    signing_code_hourly_limit: int = Field(
+        5, ge=1, le=100, description="One-time codes sent to one signer in any hour, at most."
+    )
     ice_servers: tuple[IceServer, ...] = Field(
         (),
         description="STUN/TURN servers for browsers and the server, as JSON: "

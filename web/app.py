@@ -41,6 +41,7 @@ from web.metrics_sources import LocalSources
 from web.openapi import build_openapi
 from web.party_recordings_page import setup_party_recordings
 from web.services import SERVICES, Services
+from web.sign_api import setup_sign_api
 from webhooks.worker import deliver_forever
 
 __all__ = ["create_app", "recover_stale_recordings", "sweep_once"]
@@ -69,7 +70,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
         "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     )
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/sign/api/")):
         headers.setdefault("Cache-Control", "no-store")
     return response
 
@@ -223,6 +224,7 @@ def create_app(
     setup_client(app)
     setup_jc_routes(app)
     setup_party_recordings(app)
+    setup_sign_api(app)
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
@@ -267,6 +269,7 @@ def create_app(
         if background and recover_recordings:
             await recover_stale_recordings(services, stale_seconds=0)
         await _beat(topo, namespace)  # registers this node before it serves a request
+        services.evidence.start()  # effective agreements go to the attached sealer after their commit
         tasks = [asyncio.create_task(_heartbeat(topo, namespace, settings.room_lease_seconds / 3))]
         if background:
             tasks += [
@@ -283,14 +286,17 @@ def create_app(
                         outcomes=metrics_sources.webhook_outcomes,
                     )
                 ),
+                asyncio.create_task(services.evidence.run()),
             ]
         yield
         services.renders.stop()
+        services.evidence.stop()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await app[KEY_CACHE].drain()
+        await services.evidence.drain()
         await handover.close()
         await topo.close()
         await services.db.dispose()

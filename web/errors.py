@@ -33,7 +33,14 @@ from tiaojie.errors import (
     UnsupportedMediaType,
 )
 
-__all__ = ["error_middleware", "error_response", "invalid_input", "status_for", "validation_errors"]
+__all__ = [
+    "error_for",
+    "error_middleware",
+    "error_response",
+    "invalid_input",
+    "status_for",
+    "validation_errors",
+]
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +106,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _from_tiaojie(exc: TiaojieError) -> web.Response:
+def error_for(exc: TiaojieError) -> web.Response:
+    """The response for ``exc``; a RateLimited with ``retry_after`` (seconds) says so in ``Retry-After``."""
     extra: dict[str, Any] = dict(exc.details)
     if isinstance(exc, InvalidInput) and exc.field:
         extra["field"] = exc.field
-    return error_response(status_for(exc), exc.code, exc.message, **extra)
+    response = error_response(status_for(exc), exc.code, exc.message, **extra)
+    if isinstance(exc, RateLimited) and isinstance(exc.details.get("retry_after"), int):
+        response.headers["Retry-After"] = str(exc.details["retry_after"])
+    return response
 
 
 _HTTP_CODES = {
@@ -129,9 +140,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except TiaojieError as exc:
-        return _from_tiaojie(exc)
+        return error_for(exc)
     except ValidationError as exc:
-        return _from_tiaojie(invalid_input(exc))
+        return error_for(invalid_input(exc))
     except StaleDataError:
         return error_response(
             409, "concurrent_update", "the resource changed meanwhile; read it again and retry"

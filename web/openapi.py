@@ -59,6 +59,7 @@ _ERROR_TEXT = {
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Validation failed (field and errors name what)",
+    429: "Too many requests (header Retry-After: seconds to wait)",
 }
 
 
@@ -179,7 +180,33 @@ def _path_params(path: str) -> list[str]:
     return _PATH_PARAM.findall(path)
 
 
-def build_openapi(router: ApiRouter, *, server_url: str | None = None) -> dict[str, Any]:
+_DESCRIPTION = (
+    "Court–union online mediation of labor disputes (劳动争议在线诉调对接). "
+    "Court and union systems authenticate with a bearer API key bound to one court or one "
+    "organisation; every call sees only that scope."
+)
+_TAGS: list[dict[str, str]] = [
+    {"name": "meta", "description": "The caller and the service"},
+    {"name": "roster", "description": "Organisations, mediators and courts' rosters"},
+    {"name": "cases", "description": "Mediation cases and their course"},
+    {"name": "sessions", "description": "Video sessions and personal join links"},
+    {"name": "recordings", "description": "Session recordings, their manifests and playback"},
+    {"name": "outcomes", "description": "Outcomes, reports to the court, judicial confirmation"},
+    {"name": "webhooks", "description": "Signed events to court systems, delivery log, catch-up"},
+    {"name": "agreements", "description": "Mediation agreements: drafts, frozen versions, their PDF"},
+    {"name": "signing", "description": "Signing the agreement: rounds, signatures, seal, audit trail"},
+    {"name": "statistics", "description": "Mediator evaluation: figures by quarter or date range"},
+]
+
+
+def build_openapi(
+    router: ApiRouter,
+    *,
+    server_url: str | None = None,
+    title: str = "tiaojie API",
+    description: str = _DESCRIPTION,
+    tags: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
     defs: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in router.endpoints:
@@ -189,29 +216,13 @@ def build_openapi(router: ApiRouter, *, server_url: str | None = None) -> dict[s
     defs["Error"] = _ERROR_SCHEMA
     document: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {
-            "title": "tiaojie API",
-            "version": __version__,
-            "description": "Court–union online mediation of labor disputes (劳动争议在线诉调对接). "
-            "Court and union systems authenticate with a bearer API key bound to one court or one "
-            "organisation; every call sees only that scope.",
-        },
+        "info": {"title": title, "version": __version__, "description": description},
         "paths": paths,
         "components": {
             "schemas": dict(sorted(defs.items())),
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
-        "tags": [
-            {"name": "meta", "description": "The caller and the service"},
-            {"name": "roster", "description": "Organisations, mediators and courts' rosters"},
-            {"name": "cases", "description": "Mediation cases and their course"},
-            {"name": "sessions", "description": "Video sessions and personal join links"},
-            {"name": "recordings", "description": "Session recordings, their manifests and playback"},
-            {"name": "outcomes", "description": "Outcomes, reports to the court, judicial confirmation"},
-            {"name": "webhooks", "description": "Signed events to court systems, delivery log, catch-up"},
-            {"name": "agreements", "description": "Mediation agreements: drafts, frozen versions, their PDF"},
-            {"name": "statistics", "description": "Mediator evaluation: figures by quarter or date range"},
-        ],
+        "tags": tags if tags is not None else _TAGS,
     }
     if server_url:
         document["servers"] = [{"url": server_url}]

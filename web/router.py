@@ -40,7 +40,7 @@ from web.errors import invalid_input
 from web.read_cache import CachedAnswer, etag_of
 from web.services import SERVICES, Services
 
-__all__ = ["ApiCall", "ApiRouter", "Endpoint", "Json"]
+__all__ = ["ApiCall", "ApiRouter", "Authenticator", "Endpoint", "Json"]
 
 M = TypeVar("M", bound=BaseModel)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -149,6 +149,7 @@ class Endpoint:
     # database, such as resolving a host name, so that they never hold SQLite's write lock.
     prepare: Handler | None = None
     cached: bool = False  # a rows route whose answers the read cache may keep (web/read_cache.py)
+    writes: bool | None = None  # a writing session; default: every method but GET and HEAD
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
 
     @property
@@ -156,10 +157,17 @@ class Endpoint:
         return self.handler.__name__
 
 
+Authenticator = Callable[[web.Request, Services], Awaitable[Principal]]
+
+
 class ApiRouter:
-    def __init__(self, prefix: str = "/api/v1") -> None:
+    """``authenticator`` finds the caller of every route (default: an API key or a console session); a
+    router for another kind of caller (a party's signing link) brings its own."""
+
+    def __init__(self, prefix: str = "/api/v1", *, authenticator: Authenticator | None = None) -> None:
         self.prefix = prefix
         self.endpoints: list[Endpoint] = []
+        self.authenticator: Authenticator = authenticator or authenticate
 
     def route(
         self,
@@ -180,6 +188,7 @@ class ApiRouter:
         rows: bool = False,
         cached: bool = False,
         prepare: Handler | None = None,
+        writes: bool | None = None,
     ) -> Callable[[Handler], Handler]:
         if rows and (method.upper() != "GET" or idempotent):
             raise ValueError("rows=True is for reading routes")
@@ -207,6 +216,7 @@ class ApiRouter:
                     rows=rows,
                     cached=cached,
                     prepare=prepare,
+                    writes=writes,
                     adapter=TypeAdapter(response) if response is not None else None,
                 )
             )
@@ -216,7 +226,9 @@ class ApiRouter:
 
     def setup(self, app: web.Application) -> None:
         for endpoint in self.endpoints:
-            app.router.add_route(endpoint.method, self.prefix + endpoint.path, _wrap(endpoint))
+            app.router.add_route(
+                endpoint.method, self.prefix + endpoint.path, _wrap(endpoint, self.authenticator)
+            )
 
 
 def _parse_query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
@@ -292,12 +304,14 @@ def _render(endpoint: Endpoint, result: Any) -> web.StreamResponse:
     return web.Response(body=body, status=status, content_type="application/json")
 
 
-def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    writes = endpoint.method not in ("GET", "HEAD")
+def _wrap(
+    endpoint: Endpoint, authenticator: Authenticator = authenticate
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    writes = endpoint.method not in ("GET", "HEAD") if endpoint.writes is None else endpoint.writes
 
     async def handle_rows(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
-        principal = await authenticate(request, services)
+        principal = await authenticator(request, services)
         cache = services.read_cache if endpoint.cached else None
         key = (endpoint.operation_id, principal.visibility_key, request.raw_path, services.cases.today())
         async with services.db.rows() as rows:
@@ -321,7 +335,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
 
     async def handle(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
-        principal = await authenticate(request, services)
+        principal = await authenticator(request, services)
         _check_path(request)
         query = _parse_query(endpoint, request)
         body, raw = await _parse_body(endpoint, request, services)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiortc import RTCIceServer
 
+from agreements.handoff import EvidenceDesk
 from cases.calendar import CalendarOverrides, WorkdayCalendar
 from cases.context import CaseEnv
 from media.codecs import Codec
@@ -39,6 +40,7 @@ class Services:
     media: MediaConfig
     renders: RenderWorker
     secret_box: SecretBox
+    evidence: EvidenceDesk  # hands effective agreements to the sealing step (attach a Sealer)
     read_cache: ReadCache | None = None  # None: answers are not kept (turned off)
 
     @classmethod
@@ -90,6 +92,7 @@ class Services:
             calendar=calendar,
             files=files,
             cases=env,
+            evidence=EvidenceDesk(database, files, clock),
             secret_box=SecretBox(settings.secret_key),
             read_cache=(
                 ReadCache(entries=settings.read_cache_entries, max_bytes=settings.read_cache_bytes)

@@ -11,6 +11,7 @@ from web.api import (
     roster,
     sessions,
     statistics,
+    signing,
     transcripts,
     webhooks,
 )
@@ -30,6 +31,7 @@ def build_router() -> ApiRouter:
         recordings,
         transcripts,
         agreements,
+        signing,
         webhooks,
         statistics,
     ):
