@@ -10,8 +10,8 @@ from web.api import (
     recordings,
     roster,
     sessions,
-    statistics,
     signing,
+    statistics,
     transcripts,
     webhooks,
 )
