@@ -16,9 +16,6 @@ from tiaojie.errors import Unauthenticated
 
 __all__ = ["LinkError", "SignerClaims", "issue", "verify"]
 
-_VERSION = "sg1"
-_PURPOSE = b"tiaojie agreement signing link v1"
-
 
 class LinkError(Unauthenticated):
     """A signing link that cannot be used; ``code`` says why."""
@@ -33,6 +30,16 @@ class SignerClaims:
     expires_at: int  # unix seconds
 
 
+_KIND = signed.LinkKind(
+    version="sg1",
+    purpose=b"tiaojie agreement signing link v1",
+    error=LinkError,
+    malformed=("malformed signing link", "link_malformed"),
+    not_genuine=("this signing link is not genuine", "link_invalid"),
+    expired=("this signing link has expired", "link_expired"),
+)
+
+
 def issue(claims: SignerClaims, *, secret: str) -> str:
     payload = {
         "g": claims.signer_row_id,
@@ -41,24 +48,15 @@ def issue(claims: SignerClaims, *, secret: str) -> str:
         "v": claims.link_version,
         "exp": claims.expires_at,
     }
-    return signed.seal(payload, version=_VERSION, purpose=_PURPOSE, secret=secret)
+    return signed.seal(payload, version=_KIND.version, purpose=_KIND.purpose, secret=secret)
 
 
 def verify(token: str, *, secret: str, now: datetime) -> SignerClaims:
     """The claims of a genuine, unexpired link; LinkError otherwise (revocation is checked by the caller)."""
-    malformed = LinkError("malformed signing link", code="link_malformed")
-    try:
-        payload = signed.unseal(token, version=_VERSION, purpose=_PURPOSE, secret=secret)
-    except signed.Malformed:
-        raise malformed from None
-    except signed.NotGenuine:
-        raise LinkError("this signing link is not genuine", code="link_invalid") from None
-    try:
-        claims = SignerClaims(
-            str(payload["g"]), str(payload["r"]), str(payload["ro"]), int(payload["v"]), int(payload["exp"])
-        )
-    except (KeyError, TypeError, ValueError):
-        raise malformed from None
-    if now.timestamp() >= claims.expires_at:
-        raise LinkError("this signing link has expired", code="link_expired")
-    return claims
+    return signed.open_link(
+        token,
+        _KIND,
+        secret=secret,
+        now=now,
+        claims=lambda p: SignerClaims(str(p["g"]), str(p["r"]), str(p["ro"]), int(p["v"]), int(p["exp"])),
+    )
