@@ -27,6 +27,7 @@ from cases.context import CaseEnv
 from cases.intake import sniff_content_type
 from cases.lifecycle import CaseState
 from cases.tables import Case, Mediator, Party
+from store.files import put_bytes
 from tiaojie.errors import Conflict, InvalidInput, NotFound, UnsupportedMediaType
 from tiaojie.ids import is_id, new_id
 
@@ -176,14 +177,6 @@ async def save_draft(
     return row
 
 
-async def _store(env: CaseEnv, data: bytes) -> tuple[str, str, int]:
-    async def one() -> AsyncIterator[bytes]:
-        yield data
-
-    stored = await env.files.put(one(), max_bytes=max(len(data), 1))
-    return stored.key, stored.sha256, stored.size
-
-
 async def freeze(
     session: AsyncSession,
     env: CaseEnv,
@@ -216,7 +209,8 @@ async def freeze(
         )
     frozen_at = env.now().replace(microsecond=0)
     data = await asyncio.to_thread(pdf.render, text, number=row.number, frozen_at=frozen_at, font=font)
-    row.pdf_key, row.pdf_sha256, row.pdf_size = await _store(env, data)
+    stored = await put_bytes(env.files, data)
+    row.pdf_key, row.pdf_sha256, row.pdf_size = stored.key, stored.sha256, stored.size
     row.status = VersionStatus.FROZEN.value
     row.frozen_at = frozen_at
     row.frozen_by = actor.label

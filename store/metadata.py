@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import accounts.tables
+import agreements.sealed_tables
 import agreements.tables
 import cases.outcome_tables
 import cases.tables
@@ -19,6 +20,7 @@ metadata = Base.metadata
 _TABLE_MODULES = (
     accounts.tables,
     agreements.tables,
+    agreements.sealed_tables,
     cases.tables,
     cases.outcome_tables,
     rooms.tables,
