@@ -37,6 +37,7 @@ from web.errors import error_middleware
 from web.jc_page import setup_jc_routes
 from web.openapi import build_openapi
 from web.services import SERVICES, Services
+from web.verify_page import setup_verify_page
 from webhooks.worker import deliver_forever
 
 __all__ = ["create_app", "recover_stale_recordings", "sweep_once"]
@@ -216,6 +217,7 @@ def create_app(
     setup_console(app)
     setup_client(app)
     setup_jc_routes(app)
+    setup_verify_page(app)
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",

@@ -102,7 +102,8 @@ def _operation(endpoint: Endpoint, defs: dict[str, Any]) -> dict[str, Any]:
         "operationId": endpoint.operation_id,
         "summary": endpoint.summary,
         "tags": list(endpoint.tags),
-        "security": [{"bearerAuth": []}],
+        # a public route takes an API key (or a console session) but does not need one
+        "security": [{}, {"bearerAuth": []}] if endpoint.public else [{"bearerAuth": []}],
     }
     if endpoint.description:
         op["description"] = endpoint.description

@@ -35,7 +35,7 @@ from tiaojie.errors import (
 )
 from tiaojie.ids import is_id, new_id
 from tiaojie.jsonvalue import dumps
-from web.auth import authenticate
+from web.auth import SESSION_COOKIE, authenticate
 from web.errors import invalid_input
 from web.services import SERVICES, Services
 
@@ -85,11 +85,17 @@ class ApiCall:
 
     request: web.Request
     services: Services
-    principal: Principal
+    caller: Principal | None  # None only on a public route called without credentials
     path: dict[str, str]
     body: BaseModel | None = None
     query: BaseModel | None = None
     unit: AsyncSession | Rows | None = None
+
+    @property
+    def principal(self) -> Principal:
+        """The authenticated caller (every route but the public ones, whose caller may be anonymous)."""
+        assert self.caller is not None, "a public route's caller may be anonymous: use `caller`"
+        return self.caller
 
     @property
     def session(self) -> AsyncSession:
@@ -142,6 +148,7 @@ class Endpoint:
     raw_response: str | None = None  # media type of a non-JSON response (file downloads)
     errors: tuple[int, ...] = ()
     rows: bool = False  # reads only, with bounded Core statements: a Rows unit instead of a session
+    public: bool = False  # callers without credentials too (``call.caller`` is None for them)
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
 
     @property
@@ -170,6 +177,7 @@ class ApiRouter:
         raw_response: str | None = None,
         errors: Sequence[int] = (),
         rows: bool = False,
+        public: bool = False,
     ) -> Callable[[Handler], Handler]:
         if rows and (method.upper() != "GET" or idempotent):
             raise ValueError("rows=True is for reading routes")
@@ -192,6 +200,7 @@ class ApiRouter:
                     raw_response=raw_response,
                     errors=tuple(errors),
                     rows=rows,
+                    public=public,
                     adapter=TypeAdapter(response) if response is not None else None,
                 )
             )
@@ -282,7 +291,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
 
     async def handle_rows(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
-        principal = await authenticate(request, services)
+        principal = await _caller(endpoint, request, services)
         _check_path(request)
         query = _parse_query(endpoint, request)
         async with services.db.rows() as rows:
@@ -292,7 +301,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
 
     async def handle(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
-        principal = await authenticate(request, services)
+        principal = await _caller(endpoint, request, services)
         _check_path(request)
         query = _parse_query(endpoint, request)
         body, raw = await _parse_body(endpoint, request, services)
@@ -306,6 +315,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
             async with opener() as session:
                 if key is not None:
                     fingerprint = _fingerprint(request, raw)
+                    assert principal is not None, "public routes are not idempotent"
                     replay = await _replay(session, principal, key, fingerprint)
                     if replay is not None:
                         return replay
@@ -313,13 +323,13 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
                     request=request,
                     services=services,
                     unit=session,
-                    principal=principal,
+                    caller=principal,
                     path=dict(request.match_info),
                     body=body,
                     query=query,
                 )
                 response = _render(endpoint, await endpoint.handler(call))
-                if key is not None and isinstance(response, web.Response):
+                if key is not None and principal is not None and isinstance(response, web.Response):
                     session.add(
                         IdempotencyRecord(
                             id=new_id("idm"),
@@ -340,6 +350,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
                 raise
             # Another request with the same key committed first (its rows or its key record won the unique
             # constraint): answer with its result.
+            assert principal is not None
             async with services.db.read() as session:
                 replay = await _replay(session, principal, key, _fingerprint(request, raw))
             if replay is None:
@@ -353,9 +364,18 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
     return handle
 
 
+async def _caller(endpoint: Endpoint, request: web.Request, services: Services) -> Principal | None:
+    """The authenticated caller; None for a public route called without credentials (credentials that are
+    sent must be valid, also there)."""
+    if endpoint.public and "Authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
+        return None
+    return await authenticate(request, services)
+
+
 def _check_path(request: web.Request) -> None:
     for name, value in request.match_info.items():
-        if not is_id(value):  # every path parameter is an identifier: anything else names nothing
+        # every identifier parameter is an identifier: anything else names nothing
+        if name.endswith("_id") and not is_id(value):
             raise NotFound(f"{name.removesuffix('_id')} not found", resource=name.removesuffix("_id"))
 
 

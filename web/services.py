@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiortc import RTCIceServer
 
+from agreements.sealing_service import SealingSetup
 from cases.calendar import CalendarOverrides, WorkdayCalendar
 from cases.context import CaseEnv
 from media.codecs import Codec
@@ -36,6 +37,7 @@ class Services:
     links: LinkPolicy
     media: MediaConfig
     renders: RenderWorker
+    sealing: SealingSetup  # sealing agreements and verifying them (keys loaded on first use)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Services:
@@ -86,6 +88,7 @@ class Services:
             calendar=calendar,
             files=files,
             cases=env,
+            sealing=SealingSetup.from_settings(settings),
         )
 
 

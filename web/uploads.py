@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from aiohttp import BodyPartReader, MultipartReader
 from aiohttp.http_exceptions import HttpProcessingError
 
-from tiaojie.errors import InvalidInput
+from tiaojie.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from web.router import ApiCall
 
-__all__ = ["CHUNK_BYTES", "file_chunks", "malformed_multipart"]
+__all__ = ["CHUNK_BYTES", "file_chunks", "file_part", "malformed_multipart"]
 
 CHUNK_BYTES = 256 * 1024
 
@@ -28,3 +29,26 @@ async def file_chunks(reader: MultipartReader, part: BodyPartReader) -> AsyncIte
             raise ValueError("a part after the file")
     except (ValueError, HttpProcessingError):
         raise malformed_multipart() from None
+
+
+async def file_part(call: ApiCall) -> tuple[str, AsyncIterator[bytes]]:
+    """The one `file` part of a multipart/form-data body: its declared type and its chunks (the body must
+    end right after it, so a truncated upload is never stored)."""
+    request = call.request
+    limit = call.services.settings.max_upload_bytes
+    if request.content_type != "multipart/form-data":
+        raise UnsupportedMediaType("send the file as multipart/form-data")
+    if request.content_length is not None and request.content_length > limit + 65536:
+        raise PayloadTooLarge(f"files are limited to {limit} bytes", limit=limit)
+    try:
+        reader = await request.multipart()
+        part = await reader.next()
+    except (AssertionError, ValueError, KeyError, HttpProcessingError):
+        raise malformed_multipart() from None
+    if part is None:
+        raise InvalidInput("the upload has no `file` part", field="file", code="required")
+    if not isinstance(part, BodyPartReader):
+        raise malformed_multipart()
+    if part.name != "file":
+        raise InvalidInput(f"unexpected form field {part.name!r}", code="unknown_field", field=part.name)
+    return part.headers.get("Content-Type", ""), file_chunks(reader, part)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from web.api import agreements, cases, meta, outcomes, recordings, roster, sessions, transcripts, webhooks
+from web.api import (
+    agreements,
+    cases,
+    meta,
+    outcomes,
+    recordings,
+    roster,
+    sessions,
+    transcripts,
+    verify,
+    webhooks,
+)
 from web.router import ApiRouter
 
 __all__ = ["build_router"]
@@ -10,6 +21,17 @@ __all__ = ["build_router"]
 
 def build_router() -> ApiRouter:
     router = ApiRouter("/api/v1")
-    for module in (meta, roster, cases, outcomes, sessions, recordings, transcripts, agreements, webhooks):
+    for module in (
+        meta,
+        roster,
+        cases,
+        outcomes,
+        sessions,
+        recordings,
+        transcripts,
+        agreements,
+        verify,
+        webhooks,
+    ):
         module.register(router)
     return router

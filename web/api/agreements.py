@@ -4,11 +4,9 @@ mediator drafts and the court and the mediator read (403 for others)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-from aiohttp import BodyPartReader, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp import web
 
 from agreements import service
 from agreements.access import AgreementAction, ensure
@@ -17,9 +15,9 @@ from agreements.schemas import AgreementOut, FreezeIn, VersionOut
 from agreements.text import AgreementContent
 from agreements.versions import VersionStatus
 from cases.access import load_case
-from tiaojie.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from tiaojie.errors import NotFound
 from web.router import ApiCall, ApiRouter
-from web.uploads import file_chunks, malformed_multipart
+from web.uploads import file_part
 
 __all__ = ["register"]
 
@@ -28,29 +26,6 @@ _BASE = "/cases/{case_id}/agreement"
 
 def _font(call: ApiCall) -> Path:
     return call.services.settings.render_font or DEFAULT_FONT
-
-
-async def _file_part(call: ApiCall) -> tuple[str, AsyncIterator[bytes]]:
-    """The one `file` part of a multipart/form-data body: its declared type and its chunks (the body must
-    end right after it, so a truncated upload is never stored)."""
-    request = call.request
-    limit = call.services.settings.max_upload_bytes
-    if request.content_type != "multipart/form-data":
-        raise UnsupportedMediaType("send the file as multipart/form-data")
-    if request.content_length is not None and request.content_length > limit + 65536:
-        raise PayloadTooLarge(f"files are limited to {limit} bytes", limit=limit)
-    try:
-        reader = await request.multipart()
-        part = await reader.next()
-    except (AssertionError, ValueError, KeyError, HttpProcessingError):
-        raise malformed_multipart() from None
-    if part is None:
-        raise InvalidInput("the upload has no `file` part", field="file", code="required")
-    if not isinstance(part, BodyPartReader):
-        raise malformed_multipart()
-    if part.name != "file":
-        raise InvalidInput(f"unexpected form field {part.name!r}", code="unknown_field", field=part.name)
-    return part.headers.get("Content-Type", ""), file_chunks(reader, part)
 
 
 def register(api: ApiRouter) -> None:
@@ -184,7 +159,7 @@ def register(api: ApiRouter) -> None:
         ending with `%%EOF`), within the upload size limit. Stored as a new frozen version; the latest
         version, if any, is superseded. The mediator of the case, while it is under mediation."""
         case = await load_case(call.session, call.principal, call.path["case_id"], for_update=True)
-        content_type, chunks = await _file_part(call)  # the body's shape first, like a JSON body's
+        content_type, chunks = await file_part(call)  # the body's shape first, like a JSON body's
         ensure(call.principal, AgreementAction.DRAFT, case)
         row = await service.upload(
             call.session, call.services.cases, call.principal, case, content_type=content_type, chunks=chunks
