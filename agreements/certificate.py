@@ -19,8 +19,9 @@ import segno
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
+from PIL import Image
 
-from agreements.evidence import AuthMethod, Evidence, SignatureEvidence
+from agreements.evidence import AuthMethod, Evidence
 from agreements.pdf import FONT, PagedPdf
 from cases.deadlines import SHANGHAI
 from cases.vocab import label
@@ -84,15 +85,18 @@ def _qr(doc: FPDF, url: str, x: float, y: float, size: float) -> None:
             doc.rect(x + start * module, y + r * module, (c - start) * module, module, style="F")
 
 
-def _image(doc: FPDF, signature: SignatureEvidence, x: float, y: float, w: float, h: float) -> None:
-    try:
-        doc.image(io.BytesIO(signature.image_png), x=x, y=y, w=w, h=h, keep_aspect_ratio=True)
-    except Exception as exc:  # fpdf2 and Pillow raise many kinds for a bad image
-        raise InvalidInput(
-            f"the signature image of {signature.signer_id} is not a readable PNG",
-            code="bad_signature_image",
-            field="image_png",
-        ) from exc
+def _check_images(evidence: Evidence) -> None:
+    """Every signature image is a PNG that decodes (checked before rendering starts)."""
+    for signature in evidence.signatures:
+        try:
+            with Image.open(io.BytesIO(signature.image_png), formats=["PNG"]) as image:
+                image.load()
+        except Exception as exc:  # Pillow raises many kinds for a damaged image
+            raise InvalidInput(
+                f"the signature image of {signature.signer_id} is not a readable PNG",
+                code="bad_signature_image",
+                field="image_png",
+            ) from exc
 
 
 def _signature_page(doc: PagedPdf, evidence: Evidence) -> None:
@@ -119,7 +123,14 @@ def _signature_page(doc: PagedPdf, evidence: Evidence) -> None:
         left = doc.l_margin
         doc.set_draw_color(160, 160, 160)
         doc.rect(left, top, box_w, box_h)
-        _image(doc, signature, left + 1, top + 1, box_w - 2, box_h - 2)
+        doc.image(
+            io.BytesIO(signature.image_png),
+            x=left + 1,
+            y=top + 1,
+            w=box_w - 2,
+            h=box_h - 2,
+            keep_aspect_ratio=True,
+        )
         zh, en = role_label(signature.role)
         text_x = left + box_w + 6
         width = doc.w - doc.r_margin - text_x
@@ -245,6 +256,7 @@ def render_pages(evidence: Evidence, facts: SealFacts, *, font: Path) -> bytes:
     """The signature page and the completion certificate, as one PDF."""
     if facts.sealed_at.tzinfo is None:
         raise ValueError("sealed_at must be aware")
+    _check_images(evidence)
     doc = PagedPdf(f"案号 {evidence.case_number}　验证码 {facts.code}　附页")
     doc.set_creation_date(facts.sealed_at.astimezone(UTC).replace(microsecond=0))
     doc.set_producer("tiaojie")

@@ -150,9 +150,12 @@ def _certs(paths: tuple[Path, ...], what: str) -> tuple[asn1_x509.Certificate, .
     found: list[asn1_x509.Certificate] = []
     for path in paths:
         try:
-            found.extend(load_certs_from_pemder_data(_read(path, what)))
+            certs = list(load_certs_from_pemder_data(_read(path, what)))
         except ValueError:
-            raise InvalidInput(f"the {what} {path} holds no certificate", code="invalid_config") from None
+            certs = []
+        if not certs:
+            raise InvalidInput(f"the {what} {path} holds no certificate", code="invalid_config")
+        found.extend(certs)
     return tuple(found)
 
 
