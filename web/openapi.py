@@ -206,7 +206,11 @@ def build_openapi(router: ApiRouter, *, server_url: str | None = None) -> dict[s
             {"name": "recordings", "description": "Session recordings, their manifests and playback"},
             {"name": "outcomes", "description": "Outcomes, reports to the court, judicial confirmation"},
             {"name": "webhooks", "description": "Signed events to court systems, delivery log, catch-up"},
-            {"name": "agreements", "description": "Mediation agreements: drafts, frozen versions, their PDF"},
+            {
+                "name": "agreements",
+                "description": "Mediation agreements: drafts, frozen versions, their PDF, the sealed "
+                "agreement and its verification (public)",
+            },
         ],
     }
     if server_url:
