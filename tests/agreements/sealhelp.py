@@ -57,10 +57,11 @@ async def evidence_for(services: Services, case: dict[str, Any], version_id: str
         assert row.pdf_sha256 is not None
     document = services.files.path(row.pdf_key).read_bytes()
     start = services.clock.now()
+    principals = sorted(
+        (p for p in case["parties"] if p["role"] == "principal"), key=lambda p: p["party_type"] != "worker"
+    )
     signers: list[tuple[str, str, str, AuthMethod]] = [
-        (p["id"], p["name"], p["party_type"], AuthMethod.ONE_TIME_CODE)
-        for p in case["parties"]
-        if p["role"] == "principal"
+        (p["id"], p["name"], p["party_type"], AuthMethod.ONE_TIME_CODE) for p in principals
     ]
     signers.append(("usr_mediator1", "王调解", "mediator", AuthMethod.ACCOUNT))
     signatures = tuple(
