@@ -47,7 +47,7 @@ class Sealer(Protocol):
     """The sealing step: turns the evidence into the sealed PDF. Called after the commit that made the
     agreement effective, outside any transaction; raising means "try again later"."""
 
-    async def seal(self, evidence: Evidence) -> None: ...
+    async def seal(self, evidence: Evidence) -> object: ...  # what it returns is not used
 
 
 def mark_effective(session: AsyncSession) -> None:

@@ -18,20 +18,22 @@ from agreements.layout import TITLE, layout
 from agreements.text import AgreementText
 from cases.deadlines import SHANGHAI
 
-__all__ = ["DEFAULT_FONT", "render"]
+__all__ = ["DEFAULT_FONT", "FONT", "PagedPdf", "render"]
 
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-_FONT = "cjk"
+FONT = "cjk"  # the name the CJK font is added under
 
 
-class _Document(FPDF):
+class PagedPdf(FPDF):
+    """An A4 document whose every page ends with ``footer`` and its page number (第n页/共m页)."""
+
     def __init__(self, footer: str) -> None:
         super().__init__(format="A4")
         self._footer_text = footer
 
     def footer(self) -> None:
         self.set_y(-15)
-        self.set_font(_FONT, size=8)
+        self.set_font(FONT, size=8)
         self.cell(0, 8, f"{self._footer_text}　第{self.page_no()}页/共{{nb}}页", align=Align.C)
 
 
@@ -40,7 +42,7 @@ def render(text: AgreementText, *, number: int, frozen_at: datetime, font: Path 
     if frozen_at.tzinfo is None:
         raise ValueError("frozen_at must be aware")
     local = frozen_at.astimezone(SHANGHAI)
-    doc = _Document(f"案号 {text.case.case_number}　协议第{number}版　定稿于{local:%Y-%m-%d %H:%M}")
+    doc = PagedPdf(f"案号 {text.case.case_number}　协议第{number}版　定稿于{local:%Y-%m-%d %H:%M}")
     doc.set_creation_date(frozen_at.astimezone(UTC).replace(microsecond=0))
     doc.set_producer("tiaojie")
     doc.set_creator("tiaojie")
@@ -48,20 +50,20 @@ def render(text: AgreementText, *, number: int, frozen_at: datetime, font: Path 
     doc.set_lang("zh-CN")
     doc.set_margins(20, 20, 20)
     doc.set_auto_page_break(True, margin=22)
-    doc.add_font(_FONT, fname=str(font), collection_font_number=0)
+    doc.add_font(FONT, fname=str(font), collection_font_number=0)
     doc.add_page()
 
     words = layout(text)
-    doc.set_font(_FONT, size=18)
+    doc.set_font(FONT, size=18)
     doc.cell(0, 12, words.title, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    doc.set_font(_FONT, size=10)
+    doc.set_font(FONT, size=10)
     doc.cell(0, 7, words.subtitle, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    doc.set_font(_FONT, size=11)
+    doc.set_font(FONT, size=11)
     for section in words.sections:
         doc.ln(3)
-        doc.set_font(_FONT, size=12)
+        doc.set_font(FONT, size=12)
         doc.multi_cell(0, 8, section.heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        doc.set_font(_FONT, size=11)
+        doc.set_font(FONT, size=11)
         for line in section.paragraphs:
             doc.multi_cell(0, 7, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(doc.output())

@@ -28,6 +28,7 @@ from cases.context import CaseEnv
 from cases.intake import sniff_content_type
 from cases.lifecycle import CaseState
 from cases.tables import Case, Mediator, Party
+from store.files import put_bytes
 from tiaojie.errors import Conflict, InvalidInput, NotFound, UnsupportedMediaType
 from tiaojie.ids import is_id, new_id
 
@@ -38,7 +39,6 @@ __all__ = [
     "freeze",
     "prefilled",
     "save_draft",
-    "store_bytes",
     "upload",
     "version_out",
     "version_tag",
@@ -201,16 +201,6 @@ async def save_draft(
     return row
 
 
-async def store_bytes(env: CaseEnv, data: bytes) -> tuple[str, str, int]:
-    """Keep ``data`` in the file store: its key, SHA-256 and size."""
-
-    async def one() -> AsyncIterator[bytes]:
-        yield data
-
-    stored = await env.files.put(one(), max_bytes=max(len(data), 1))
-    return stored.key, stored.sha256, stored.size
-
-
 async def freeze(
     session: AsyncSession,
     env: CaseEnv,
@@ -243,7 +233,8 @@ async def freeze(
         )
     frozen_at = env.now().replace(microsecond=0)
     data = await asyncio.to_thread(pdf.render, text, number=row.number, frozen_at=frozen_at, font=font)
-    row.pdf_key, row.pdf_sha256, row.pdf_size = await store_bytes(env, data)
+    stored = await put_bytes(env.files, data)
+    row.pdf_key, row.pdf_sha256, row.pdf_size = stored.key, stored.sha256, stored.size
     row.status = VersionStatus.FROZEN.value
     row.frozen_at = frozen_at
     row.frozen_by = actor.label

@@ -28,7 +28,6 @@ from agreements.codes import Verdict, code_hash, judge, new_code, retry_after
 from agreements.evidence import AuthMethod
 from agreements.handoff import mark_effective
 from agreements.rounds import SigningPolicy, court_name, load_state, round_out
-from agreements.service import store_bytes
 from agreements.signing import Event, Signing, SigningStatus, check, refuse, sign
 from agreements.signing_schemas import (
     CodeSentOut,
@@ -54,6 +53,7 @@ from cases.tables import Case
 from cases.workflow import apply_event
 from rooms.notify import Message, Notifier
 from rooms.tables import MediationSession, SessionParticipant, SessionRecord
+from store.files import put_bytes
 from tiaojie.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, TiaojieError
 from tiaojie.ids import new_id
 from tiaojie.masking import mask_phone
@@ -385,10 +385,12 @@ async def _record(
     raw_strokes: bytes | None,
 ) -> AgreementSignature:
     now = env.now()
-    image_key, image_sha, _ = await store_bytes(env, image)
+    stored_image = await put_bytes(env.files, image)
+    image_key, image_sha = stored_image.key, stored_image.sha256
     strokes_key = strokes_sha = None
     if raw_strokes is not None:
-        strokes_key, strokes_sha, _ = await store_bytes(env, raw_strokes)
+        stored_strokes = await put_bytes(env.files, raw_strokes)
+        strokes_key, strokes_sha = stored_strokes.key, stored_strokes.sha256
     signature = AgreementSignature(
         id=new_id("sig"),
         round_id=row.id,

@@ -6,14 +6,14 @@ import asyncio
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from tiaojie.errors import NotFound, PayloadTooLarge
 
-__all__ = ["FileStore", "LocalFileStore", "StoredFile"]
+__all__ = ["FileStore", "LocalFileStore", "StoredFile", "put_bytes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +69,12 @@ class LocalFileStore:
         if self.root.resolve() not in candidate.parents or not candidate.is_file():
             raise NotFound("file not found")
         return candidate
+
+
+async def put_bytes(store: FileStore, data: bytes) -> StoredFile:
+    """Store bytes already in memory (a rendered or sealed document)."""
+
+    async def one() -> AsyncIterator[bytes]:
+        yield data
+
+    return await store.put(one(), max_bytes=max(len(data), 1))

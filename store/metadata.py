@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import accounts.tables
 import agreements.comment_tables
+import agreements.sealed_tables
 import agreements.tables
 import cases.outcome_tables
 import cases.tables
@@ -21,6 +22,7 @@ _TABLE_MODULES = (
     accounts.tables,
     agreements.tables,
     agreements.comment_tables,
+    agreements.sealed_tables,
     cases.tables,
     cases.outcome_tables,
     rooms.tables,

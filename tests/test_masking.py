@@ -55,6 +55,7 @@ def test_public_names() -> None:
         "mask_address",
         "mask_credit_code",
         "mask_id_number",
+        "mask_name",
         "mask_phone",
         "scrub",
     }

@@ -3,7 +3,9 @@
 The ``mask_*`` functions turn one known value into a form that is safe to show to people who may not see it
 in full (``"410***********123X"``, ``"138****5678"``). :func:`scrub` finds resident ID numbers, unified social
 credit codes and mobile numbers inside free text and masks them, and :class:`ScrubbingFilter` does the same
-to every log record that passes through a handler. Names are never masked: parties must be recognisable.
+to every log record that passes through a handler. Names are not masked for the people who handle a case
+(parties must be recognisable); only pages anyone may open, such as the public verify page, show
+:func:`mask_name`.
 
 This module depends on nothing else in the project, so any package (including logging set-up) may use it.
 """
@@ -18,6 +20,7 @@ __all__ = [
     "mask_address",
     "mask_credit_code",
     "mask_id_number",
+    "mask_name",
     "mask_phone",
     "scrub",
 ]
@@ -144,6 +147,18 @@ def mask_address(value: str) -> str:
         return ""
     keep = _ADDRESS_KEEP if len(address) > _ADDRESS_KEEP else len(address) // 2
     return address[:keep] + _STAR * 4
+
+
+def mask_name(value: str) -> str:
+    """Mask a name for a public page: ``"张*"``, ``"王**"`` for a person's name (up to four characters, the
+    family name kept); a longer name (an employer's, or one in Latin letters) keeps its first two and last
+    two characters: ``"焦作*****公司"``."""
+    name = _WHITESPACE_RE.sub(" ", value.strip())
+    if not name:
+        return ""
+    if len(name) <= 4:
+        return name[0] + _STAR * max(1, len(name) - 1)
+    return name[:2] + _STAR * (len(name) - 4) + name[-2:]
 
 
 def _is_credit_code(token: str) -> bool:

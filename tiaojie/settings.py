@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from tiaojie.errors import InvalidInput
 
@@ -193,12 +193,38 @@ class Settings(BaseModel):
         "token too, both are required.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # --- sealing agreements (agreements/seal_keys.py) ---
+    seal_key: Path | None = Field(
+        None,
+        description="PEM private key of the service's sealing certificate; default: a development pair "
+        "generated once under data_dir/seal.",
+    )
+    seal_cert: Path | None = Field(
+        None, validate_default=True, description="PEM certificate of seal_key (set both or neither)."
+    )
+    seal_key_passphrase: str | None = Field(None, description="Passphrase of an encrypted seal_key.")
+    seal_chain: tuple[Path, ...] = Field(
+        (), description="PEM files of the certificates that issued seal_cert (comma-separated)."
+    )
+    seal_trust_roots: tuple[Path, ...] = Field(
+        (),
+        description="PEM files of the roots verification trusts (comma-separated); default: the last "
+        "certificate of seal_chain, or seal_cert itself.",
+    )
+    verify_per_minute: int = Field(
+        20,
+        ge=1,
+        le=10_000,
+        description="Verification requests (codes and uploads) one address may make a minute.",
+    )
 
     @field_validator(
         "material_types",
         "announced_addresses",
         "webhook_allowed_networks",
         "metrics_allowed_networks",
+        "seal_chain",
+        "seal_trust_roots",
         mode="before",
     )
     @classmethod
@@ -225,6 +251,13 @@ class Settings(BaseModel):
                 ipaddress.ip_network(network, strict=False)
             except ValueError:
                 raise ValueError(f"not a network: {network[:60]}") from None
+        return value
+
+    @field_validator("seal_cert")
+    @classmethod
+    def _seal_pair(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if (info.data.get("seal_key") is None) != (value is None):
+            raise ValueError("TIAOJIE_SEAL_KEY and TIAOJIE_SEAL_CERT are set together")
         return value
 
     @property

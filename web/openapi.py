@@ -103,7 +103,8 @@ def _operation(endpoint: Endpoint, defs: dict[str, Any]) -> dict[str, Any]:
         "operationId": endpoint.operation_id,
         "summary": endpoint.summary,
         "tags": list(endpoint.tags),
-        "security": [{"bearerAuth": []}],
+        # a public route takes an API key (or a console session) but does not need one
+        "security": [{}, {"bearerAuth": []}] if endpoint.public else [{"bearerAuth": []}],
     }
     if endpoint.description:
         op["description"] = endpoint.description
@@ -193,7 +194,11 @@ _TAGS: list[dict[str, str]] = [
     {"name": "recordings", "description": "Session recordings, their manifests and playback"},
     {"name": "outcomes", "description": "Outcomes, reports to the court, judicial confirmation"},
     {"name": "webhooks", "description": "Signed events to court systems, delivery log, catch-up"},
-    {"name": "agreements", "description": "Mediation agreements: drafts, frozen versions, their PDF"},
+    {
+        "name": "agreements",
+        "description": "Mediation agreements: drafts, frozen versions, their PDF, the sealed agreement and "
+        "its verification (public)",
+    },
     {"name": "signing", "description": "Signing the agreement: rounds, signatures, seal, audit trail"},
     {"name": "statistics", "description": "Mediator evaluation: figures by quarter or date range"},
 ]

@@ -35,7 +35,7 @@ from tiaojie.errors import (
 )
 from tiaojie.ids import is_id, new_id
 from tiaojie.jsonvalue import dumps
-from web.auth import authenticate
+from web.auth import SESSION_COOKIE, authenticate
 from web.errors import invalid_input
 from web.read_cache import CachedAnswer, etag_of
 from web.services import SERVICES, Services
@@ -86,12 +86,18 @@ class ApiCall:
 
     request: web.Request
     services: Services
-    principal: Principal
+    caller: Principal | None  # None only on a public route called without credentials
     path: dict[str, str]
     body: BaseModel | None = None
     query: BaseModel | None = None
     unit: AsyncSession | Rows | None = None
     prepared: Any = None  # what the route's ``prepare`` step returned
+
+    @property
+    def principal(self) -> Principal:
+        """The authenticated caller (every route but the public ones, whose caller may be anonymous)."""
+        assert self.caller is not None, "a public route's caller may be anonymous: use `caller`"
+        return self.caller
 
     @property
     def session(self) -> AsyncSession:
@@ -150,6 +156,7 @@ class Endpoint:
     prepare: Handler | None = None
     cached: bool = False  # a rows route whose answers the read cache may keep (web/read_cache.py)
     writes: bool | None = None  # a writing session; default: every method but GET and HEAD
+    public: bool = False  # callers without credentials too (``call.caller`` is None for them)
     adapter: TypeAdapter[Any] | None = field(default=None, repr=False)
 
     @property
@@ -189,6 +196,7 @@ class ApiRouter:
         cached: bool = False,
         prepare: Handler | None = None,
         writes: bool | None = None,
+        public: bool = False,
     ) -> Callable[[Handler], Handler]:
         if rows and (method.upper() != "GET" or idempotent):
             raise ValueError("rows=True is for reading routes")
@@ -217,6 +225,7 @@ class ApiRouter:
                     cached=cached,
                     prepare=prepare,
                     writes=writes,
+                    public=public,
                     adapter=TypeAdapter(response) if response is not None else None,
                 )
             )
@@ -311,9 +320,10 @@ def _wrap(
 
     async def handle_rows(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
-        principal = await authenticator(request, services)
+        principal = await _caller(endpoint, authenticator, request, services)
         cache = services.read_cache if endpoint.cached else None
-        key = (endpoint.operation_id, principal.visibility_key, request.raw_path, services.cases.today())
+        who = principal.visibility_key if principal is not None else None
+        key = (endpoint.operation_id, who, request.raw_path, services.cases.today())
         async with services.db.rows() as rows:
             epoch = rows.epoch
             if cache is not None and epoch is not None:
@@ -335,7 +345,7 @@ def _wrap(
 
     async def handle(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
-        principal = await authenticator(request, services)
+        principal = await _caller(endpoint, authenticator, request, services)
         _check_path(request)
         query = _parse_query(endpoint, request)
         body, raw = await _parse_body(endpoint, request, services)
@@ -353,6 +363,7 @@ def _wrap(
             async with opener() as session:
                 if key is not None:
                     fingerprint = _fingerprint(request, raw)
+                    assert principal is not None, "public routes are not idempotent"
                     replay = await _replay(session, principal, key, fingerprint)
                     if replay is not None:
                         return replay
@@ -360,14 +371,14 @@ def _wrap(
                     request=request,
                     services=services,
                     unit=session,
-                    principal=principal,
+                    caller=principal,
                     path=dict(request.match_info),
                     body=body,
                     query=query,
                     prepared=prepared,
                 )
                 response = _render(endpoint, await endpoint.handler(call))
-                if key is not None and isinstance(response, web.Response):
+                if key is not None and principal is not None and isinstance(response, web.Response):
                     session.add(
                         IdempotencyRecord(
                             id=new_id("idm"),
@@ -388,6 +399,7 @@ def _wrap(
                 raise
             # Another request with the same key committed first (its rows or its key record won the unique
             # constraint): answer with its result.
+            assert principal is not None
             async with services.db.read() as session:
                 replay = await _replay(session, principal, key, _fingerprint(request, raw))
             if replay is None:
@@ -417,9 +429,20 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+async def _caller(
+    endpoint: Endpoint, authenticator: Authenticator, request: web.Request, services: Services
+) -> Principal | None:
+    """The authenticated caller; None for a public route called without credentials (credentials that are
+    sent must be valid, also there)."""
+    if endpoint.public and "Authorization" not in request.headers and SESSION_COOKIE not in request.cookies:
+        return None
+    return await authenticator(request, services)
+
+
 def _check_path(request: web.Request) -> None:
     for name, value in request.match_info.items():
-        if not is_id(value):  # every path parameter is an identifier: anything else names nothing
+        # every identifier parameter is an identifier: anything else names nothing
+        if name.endswith("_id") and not is_id(value):
             raise NotFound(f"{name.removesuffix('_id')} not found", resource=name.removesuffix("_id"))
 
 

@@ -8,6 +8,7 @@ from aiohttp import web
 from aiortc import RTCIceServer
 
 from agreements.handoff import EvidenceDesk
+from agreements.sealing_service import DatabaseSealer, SealingSetup
 from cases.calendar import CalendarOverrides, WorkdayCalendar
 from cases.context import CaseEnv
 from media.codecs import Codec
@@ -41,6 +42,7 @@ class Services:
     renders: RenderWorker
     secret_box: SecretBox
     evidence: EvidenceDesk  # hands effective agreements to the sealing step (attach a Sealer)
+    sealing: SealingSetup  # sealing agreements and verifying them (keys loaded on first use)
     read_cache: ReadCache | None = None  # None: answers are not kept (turned off)
 
     @classmethod
@@ -81,6 +83,9 @@ class Services:
         renders = RenderWorker(
             database, settings.effective_media_dir, clock, node=local_node(), font=settings.render_font
         )
+        sealing = SealingSetup.from_settings(settings)
+        evidence = EvidenceDesk(database, files, clock)
+        evidence.attach(DatabaseSealer(database, env, sealing))  # effective agreements are sealed
         return cls(
             settings=settings,
             media=media,
@@ -92,7 +97,8 @@ class Services:
             calendar=calendar,
             files=files,
             cases=env,
-            evidence=EvidenceDesk(database, files, clock),
+            sealing=sealing,
+            evidence=evidence,
             secret_box=SecretBox(settings.secret_key),
             read_cache=(
                 ReadCache(entries=settings.read_cache_entries, max_bytes=settings.read_cache_bytes)

@@ -13,6 +13,7 @@ from web.api import (
     signing,
     statistics,
     transcripts,
+    verify,
     webhooks,
 )
 from web.router import ApiRouter
@@ -32,6 +33,7 @@ def build_router() -> ApiRouter:
         transcripts,
         agreements,
         signing,
+        verify,
         webhooks,
         statistics,
     ):

@@ -4,11 +4,9 @@ mediator drafts and the court and the mediator read (403 for others)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-from aiohttp import BodyPartReader, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp import web
 
 from agreements import service
 from agreements.access import AgreementAction, ensure
@@ -19,47 +17,17 @@ from agreements.text import AgreementContent
 from agreements.versions import VersionStatus
 from cases.access import load_case
 from store.files import FileStore
-from tiaojie.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from tiaojie.errors import NotFound
 from web.router import ApiCall, ApiRouter
-from web.uploads import file_chunks, malformed_multipart
+from web.uploads import file_part
 
-__all__ = ["file_part", "pdf_response", "register"]
+__all__ = ["pdf_response", "register"]
 
 _BASE = "/cases/{case_id}/agreement"
 
 
 def _font(call: ApiCall) -> Path:
     return call.services.settings.render_font or DEFAULT_FONT
-
-
-async def file_part(
-    request: web.Request, limit: int, *, fields: tuple[str, ...] = ()
-) -> tuple[dict[str, str], str, AsyncIterator[bytes]]:
-    """A multipart/form-data body: the text ``fields`` named, in that order (the console's CSRF token),
-    then one `file` part, read as it arrives (the body must end right after it, so a truncated upload is
-    never stored). The fields, the file's declared type and its chunks."""
-    if request.content_type != "multipart/form-data":
-        raise UnsupportedMediaType("send the file as multipart/form-data")
-    if request.content_length is not None and request.content_length > limit + 65536:
-        raise PayloadTooLarge(f"files are limited to {limit} bytes", limit=limit)
-    values: dict[str, str] = {}
-    try:
-        reader = await request.multipart()
-        for name in fields:
-            field = await reader.next()
-            if not isinstance(field, BodyPartReader) or field.name != name:
-                raise InvalidInput(f"the form starts with {name!r}", field=name, code="required")
-            values[name] = (await field.read(decode=True))[:4096].decode("utf-8", "replace")
-        part = await reader.next()
-    except (AssertionError, ValueError, KeyError, HttpProcessingError):
-        raise malformed_multipart() from None
-    if part is None:
-        raise InvalidInput("the upload has no `file` part", field="file", code="required")
-    if not isinstance(part, BodyPartReader):
-        raise malformed_multipart()
-    if part.name != "file":
-        raise InvalidInput(f"unexpected form field {part.name!r}", code="unknown_field", field=part.name)
-    return values, part.headers.get("Content-Type", ""), file_chunks(reader, part)
 
 
 def pdf_response(files: FileStore, case_id: str, row: AgreementVersion) -> web.FileResponse:

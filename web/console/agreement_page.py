@@ -33,12 +33,13 @@ from cases.context import CaseEnv
 from cases.lifecycle import CaseState
 from cases.tables import Case
 from tiaojie.errors import NotFound, PermissionDenied, TiaojieError
-from web.api.agreements import file_part, pdf_response
+from web.api.agreements import pdf_response
 from web.console import i18n
 from web.console.forms import Form, read_form, text
 from web.console.pages import Viewer, error_message, language, redirect, render_error, viewer
 from web.errors import status_for
 from web.services import SERVICES
+from web.uploads import file_part
 
 __all__ = ["AgreementForm", "agreement_context", "register_agreement_routes"]
 
