@@ -162,6 +162,10 @@ class EvidenceDesk:
     def attach(self, sealer: Sealer) -> None:
         self.sealer = sealer
 
+    def detach(self) -> None:
+        """Deliver nothing until a sealer is attached again (the rounds wait, pending)."""
+        self.sealer = None
+
     def start(self) -> None:
         """Listen for commits that made an agreement effective."""
         if self._bell is None:

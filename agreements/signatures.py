@@ -28,6 +28,7 @@ from agreements.codes import Verdict, code_hash, judge, new_code, retry_after
 from agreements.evidence import AuthMethod
 from agreements.handoff import mark_effective
 from agreements.rounds import SigningPolicy, court_name, load_state, round_out
+from agreements.sealed_tables import SealedAgreement
 from agreements.signing import Event, Signing, SigningStatus, check, refuse, sign
 from agreements.signing_schemas import (
     CodeSentOut,
@@ -716,5 +717,9 @@ async def party_view(
             "auth_methods": methods,
             "viewed": await viewed(session, row, signer.signer_id),
             "signers": shown.signers,
+            "sealed": await session.scalar(
+                select(SealedAgreement.id).where(SealedAgreement.version_id == row.version_id)
+            )
+            is not None,
         }
     )

@@ -219,6 +219,11 @@ class PartyRoundOut(BaseModel):
     )
     viewed: bool = Field(description="Whether you fetched the document (needed before signing).")
     signers: list[SignerOut]
+    sealed: bool = Field(
+        False,
+        description="Whether the sealed agreement (signatures, completion certificate, the service's seal) "
+        "is ready: `GET /sign/api/sealed`.",
+    )
 
 
 class TrailEntryOut(BaseModel):

@@ -12,20 +12,24 @@ are declared like the REST API's and have their own OpenAPI document at ``/sign/
 - ``POST /sign/api/code`` — send a one-time code to the party's phone (rate-limited: 429 ``otp_rate_limited``
   with ``Retry-After``);
 - ``POST /sign/api/signature`` — sign: the document's hash, the code (or ``in_session``) and the drawing;
-- ``POST /sign/api/refusal`` — refuse to sign, with a reason (ends the mediation, OMR 25).
+- ``POST /sign/api/refusal`` — refuse to sign, with a reason (ends the mediation, OMR 25);
+- ``GET /sign/api/sealed`` — once the agreement took effect and was sealed: the sealed PDF.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
 from accounts.principal import Principal
-from agreements import signatures
+from agreements import sealing_service, signatures
 from agreements.signing_schemas import CodeSentOut, PartyRoundOut, PartySignatureIn, RefusalIn
 from agreements.tables import SigningRound, SigningSigner
+from cases import audit
 from cases.tables import Case
 from tiaojie.errors import Unauthenticated
 from web.api.signing import document_response, signing_policy
@@ -170,6 +174,46 @@ def build_sign_router() -> ApiRouter:
             call.session, call.services.cases, call.principal, case, row, signer, call.body_as(RefusalIn)
         )
         return await signatures.party_view(call.session, case, row, signer)
+
+    @api.route(
+        "GET",
+        "/sealed",
+        summary="The sealed agreement",
+        tags=tags,
+        raw_response="application/pdf",
+        errors=(404,),
+        writes=True,
+    )
+    async def download_my_sealed_agreement(call: ApiCall) -> web.StreamResponse:
+        """The agreement you signed with every signature, the completion certificate and the service's seal,
+        once it took effect (404 `not_sealed` before). `X-Content-SHA256` is the file's hash; its verification
+        code is printed on the certificate. Each download is in the case's audit trail."""
+        _, row, case = await _mine(call, lock=False)
+        data = await sealing_service.sealed_pdf(call.session, call.services.files, case.id, row.version_id)
+        digest = hashlib.sha256(data).hexdigest()
+        await audit.record(
+            call.session,
+            actor=call.principal,
+            at=call.services.clock.now(),
+            subject_type="agreement",
+            subject_id=row.version_id,
+            case_id=case.id,
+            action="download_sealed_agreement",
+            data={"sha256": digest},
+        )
+        return web.Response(
+            body=data,
+            headers={
+                "Content-Type": "application/pdf",
+                "Content-Disposition": (
+                    'attachment; filename="agreement-sealed.pdf"; '
+                    f"filename*=UTF-8''{quote(f'调解协议-{case.case_number}-已签章.pdf')}"
+                ),
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+                "X-Content-SHA256": digest,
+            },
+        )
 
     return api
 

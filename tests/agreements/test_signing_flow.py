@@ -216,6 +216,7 @@ async def test_the_whole_flow_to_an_effective_agreement(actors: Actors) -> None:
 async def test_ordered_signing_follows_the_sequence_and_the_evidence_waits_for_a_sealer(
     actors: Actors,  # noqa: F811
 ) -> None:
+    actors.services.evidence.detach()  # the service's own sealer, for this test: none (the sealing is down)
     case, version = await frozen_case(actors)
     sha = version["pdf_sha256"]
     mediator = await actors.user("mediator1")
