@@ -457,7 +457,7 @@ async def test_both_openapi_documents_describe_the_signing_routes(actors: Actors
     reply = await actors.nobody.call("GET", URL("/sign/api/openapi.json"))
     party = reply.body
     assert set(party["paths"]) == {
-        f"/sign/api/{p}" for p in ("round", "document", "code", "signature", "refusal")
+        f"/sign/api/{p}" for p in ("round", "document", "code", "signature", "refusal", "sealed")
     }
     body = party["paths"]["/sign/api/signature"]["post"]["requestBody"]["content"]["application/json"][
         "schema"

@@ -66,7 +66,24 @@ async def _serve(data_dir: Path, log: Path) -> AsyncIterator[tuple[str, asyncio.
         if process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(process.pid, signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 40)
+            try:
+                await asyncio.wait_for(process.wait(), 40)
+            except TimeoutError:
+                state = _proc_state(process.pid)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGKILL)
+                raise AssertionError(
+                    f"the server did not stop within 40 s of SIGTERM (process state: {state}); "
+                    f"its log ends: {log.read_text()[-3000:]}"
+                ) from None
+
+
+def _proc_state(pid: int) -> str:
+    """The kernel's state letter for ``pid`` (R, S, Z …), or "gone"."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (OSError, IndexError):
+        return "gone"
 
 
 async def _until(receiver: Receiver, done: Callable[[], bool]) -> None:
