@@ -14,7 +14,12 @@ from tests.browser.harness import IN_NETNS, NETNS_ENV, ROOT, UNSHARE, require_br
 
 pytestmark = pytest.mark.browser
 
-MODULES = ["test_party_page.py", "test_mediator_session.py", "test_agreement_in_room.py"]
+MODULES = [
+    "test_party_page.py",
+    "test_mediator_session.py",
+    "test_agreement_in_room.py",
+    "test_signing_page.py",
+]
 
 
 @pytest.mark.timeout(200)
