@@ -20,6 +20,7 @@ from agreements.tables import AgreementSignature
 from tests.agreements.signhelp import frozen_case, last_code, parties_from_links
 from tests.apihelp import Actors, actors  # noqa: F401
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, DESKTOP, inside_namespace, require_browser, shoot
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -145,3 +146,65 @@ async def test_a_party_signs_in_the_browser(actors: Actors) -> None:  # noqa: F8
     assert signature.points == len(points)
     image = Image.open(io.BytesIO(actors.services.files.path(signature.image_key).read_bytes()))
     assert image.format == "PNG"
+
+
+@pytest.mark.timeout(90)
+@inside_namespace
+async def test_the_mediator_signs_on_the_console_pad(actors: Actors) -> None:  # noqa: F811
+    """The console's form with the same pad: an empty pad is refused in the page, a drawn one is signed."""
+    require_browser()
+    api: Any = importlib.import_module("playwright.async_api")
+    expect = api.expect
+    case, version = await frozen_case(actors)
+    mediator = await actors.user("mediator1")
+    await mediator.post(f"/cases/{case['id']}/agreement/versions/{version['id']}/signing", 201, json={})
+    base = str(actors.client.make_url("/")).rstrip("/")
+    logs: list[str] = []
+    async with api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = await (await browser.new_context(viewport=DESKTOP, accept_downloads=True)).new_page()
+            page.on("pageerror", lambda e: logs.append(f"pageerror: {e}"))
+            await page.goto(f"{base}/console/login?next=/console/cases/{case['id']}")
+            await page.fill("#username", "mediator1")
+            await page.fill("#password", PASSWORD)
+            await page.press("#password", "Enter")
+            form = page.locator("#signing-sign-form")
+            await expect(form).to_be_visible(timeout=10_000)
+            async with page.expect_download() as download:
+                await page.click("#signing-document")
+            assert (await download.value).suggested_filename.endswith(".pdf")
+            await page.reload()
+            await expect(page.locator("#signing-viewed")).to_be_visible()
+
+            await form.get_by_label("我已阅读协议全文，确认签署。").check()
+            await form.get_by_role("button", name="确认签署").click()
+            await expect(form.locator('[data-pad="message"]')).to_have_text("请先在签名框内签名。")
+            canvas = form.locator("canvas")
+            await canvas.scroll_into_view_if_needed()
+            box = await canvas.bounding_box()
+            assert box is not None
+            await page.mouse.move(box["x"] + 20, box["y"] + 60)
+            await page.mouse.down()
+            for i in range(1, 12):
+                await page.mouse.move(box["x"] + 20 + i * 15, box["y"] + 60 + (i % 3) * 12, steps=2)
+            await page.mouse.up()
+            await shoot(page, "sign-console-mediator")
+            await form.get_by_role("button", name="确认签署").click()
+            await expect(page.locator(".alert-success").first).to_contain_text(
+                "您已签署协议", timeout=10_000
+            )
+            await shoot(page, "sign-console-signed")
+        finally:
+            await browser.close()
+    assert logs == []
+    async with actors.services.db.read() as session:
+        [signature] = (
+            await session.scalars(
+                select(AgreementSignature).where(AgreementSignature.signer_id == actors.mediator_id("m1"))
+            )
+        ).all()
+    assert (signature.auth_method, signature.points is not None and signature.points >= 10) == (
+        "account",
+        True,
+    )
