@@ -191,9 +191,7 @@ async def test_the_mediator_signs_on_the_console_pad(actors: Actors) -> None:  #
             await page.mouse.up()
             await shoot(page, "sign-console-mediator")
             await form.get_by_role("button", name="确认签署").click()
-            await expect(page.locator(".alert-success").first).to_contain_text(
-                "您已签署协议", timeout=10_000
-            )
+            await expect(page.locator(".alert-success").first).to_contain_text("您已签署协议", timeout=10_000)
             await shoot(page, "sign-console-signed")
         finally:
             await browser.close()
