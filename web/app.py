@@ -42,6 +42,7 @@ from web.openapi import build_openapi
 from web.party_recordings_page import setup_party_recordings
 from web.services import SERVICES, Services
 from web.sign_api import setup_sign_api
+from web.sign_page import setup_sign_page
 from web.verify_page import setup_verify_page
 from webhooks.worker import deliver_forever
 
@@ -227,6 +228,7 @@ def create_app(
     setup_party_recordings(app)
     setup_sign_api(app)
     setup_verify_page(app)
+    setup_sign_page(app)
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",

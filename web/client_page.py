@@ -13,6 +13,7 @@ data block (not executed, so the strict Content-Security-Policy holds).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
@@ -21,7 +22,15 @@ from aiohttp import web
 from web.client_messages import MESSAGES
 from web.console.i18n import DEFAULT_LANGUAGE, EN, LANGUAGES, ZH, normalise_language
 
-__all__ = ["BUNDLE", "LANG_COOKIE", "MESSAGES", "page_language", "setup_client", "static_version"]
+__all__ = [
+    "BUNDLE",
+    "LANG_COOKIE",
+    "MESSAGES",
+    "page_language",
+    "render_party_page",
+    "setup_client",
+    "static_version",
+]
 
 BUNDLE: Final = Path(__file__).with_name("static") / "client" / "party.js"
 STYLES: Final = Path(__file__).with_name("static") / "party.css"
@@ -44,30 +53,44 @@ def static_version(path: Path) -> str:
         return "0"
 
 
-async def party_page(request: web.Request) -> web.Response:
+def render_party_page(
+    request: web.Request, template: str, messages: Mapping[str, Mapping[str, str]], **context: object
+) -> web.Response:
+    """A party page's frame (``web/templates/<template>``) in the request's language: its strings as ``t``
+    and, for the script, as a JSON data block (``strings_json``); not cached; a ``?lang=`` choice kept in the
+    language cookie."""
     from web.app import JINJA
 
     lang = page_language(request)
-    other = EN if lang == ZH else ZH
-    strings = {key: texts[lang] for key, texts in MESSAGES.items()}
+    strings = {key: texts[lang] for key, texts in messages.items()}
     html = (
         request.app[JINJA]
-        .get_template("client/party.html")
+        .get_template(template)
         .render(
             lang=lang,
-            other=other,
+            other=EN if lang == ZH else ZH,
             t=strings,
             strings_json=json.dumps(strings, ensure_ascii=False).replace("<", "\\u003c"),
-            script=f"/static/client/party.js?v={static_version(BUNDLE)}",
-            styles=f"/static/party.css?v={static_version(STYLES)}",
-            bundle_missing=not BUNDLE.is_file(),
+            **context,
         )
     )
     response = web.Response(text=html, content_type="text/html")
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Permissions-Policy"] = "camera=(self), microphone=(self), display-capture=(self)"
     if request.query.get("lang") and lang in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", path="/")
+    return response
+
+
+async def party_page(request: web.Request) -> web.Response:
+    response = render_party_page(
+        request,
+        "client/party.html",
+        MESSAGES,
+        script=f"/static/client/party.js?v={static_version(BUNDLE)}",
+        styles=f"/static/party.css?v={static_version(STYLES)}",
+        bundle_missing=not BUNDLE.is_file(),
+    )
+    response.headers["Permissions-Policy"] = "camera=(self), microphone=(self), display-capture=(self)"
     return response
 
 

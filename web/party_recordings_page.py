@@ -14,7 +14,6 @@ Simplified Chinese (default) or English (``?lang=en``, or the language cookie of
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Final
@@ -37,8 +36,8 @@ from recordings.tables import Recording
 from rooms.tables import MediationSession
 from web.api.recordings import file_response, playback_path, starts_playing
 from web.auth import client_ip
-from web.client_page import LANG_COOKIE, page_language, static_version
-from web.console.i18n import EN, LANGUAGES, ZH
+from web.client_page import render_party_page, static_version
+from web.console.i18n import EN, ZH
 from web.jc_page import read_json_body
 from web.services import SERVICES
 
@@ -113,28 +112,14 @@ _LIMIT = 16 * 1024
 
 
 async def page(request: web.Request) -> web.Response:
-    from web.app import JINJA
-
-    lang = page_language(request)
-    strings = {key: texts[lang] for key, texts in MESSAGES.items()}
-    html = (
-        request.app[JINJA]
-        .get_template("client/recordings.html")
-        .render(
-            lang=lang,
-            other=EN if lang == ZH else ZH,
-            t=strings,
-            strings_json=json.dumps(strings, ensure_ascii=False).replace("<", "\\u003c"),
-            script=f"/static/recordings.js?v={static_version(SCRIPT)}",
-            styles=f"/static/party.css?v={static_version(STYLES)}",
-            extra_styles=f"/static/recordings.css?v={static_version(EXTRA_STYLES)}",
-        )
+    return render_party_page(
+        request,
+        "client/recordings.html",
+        MESSAGES,
+        script=f"/static/recordings.js?v={static_version(SCRIPT)}",
+        styles=f"/static/party.css?v={static_version(STYLES)}",
+        extra_styles=f"/static/recordings.css?v={static_version(EXTRA_STYLES)}",
     )
-    response = web.Response(text=html, content_type="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    if request.query.get("lang") and lang in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", path="/")
-    return response
 
 
 def _out(recording: Recording, mediation: MediationSession | None) -> PartyRecordingOut:

@@ -102,6 +102,9 @@ def require_browser() -> None:
         pytest.skip(message)
 
 
+_TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
 async def shoot(page: Any, name: str, *, phone: bool = True) -> None:
     """A full-page screenshot as the page is now, and (``phone``) again at 360 px wide."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -110,6 +113,9 @@ async def shoot(page: Any, name: str, *, phone: bool = True) -> None:
     if phone and size and size["width"] != PHONE["width"]:
         await page.set_viewport_size(PHONE)
         try:
+            await page.evaluate(
+                _TWO_FRAMES
+            )  # let the page lay itself out (and redraw canvases) at that width
             await page.screenshot(path=str(SCREENSHOTS / f"{name}-360.png"), full_page=True)
         finally:
             await page.set_viewport_size(size)

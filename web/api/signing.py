@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.principal import PrincipalKind
+from accounts.principal import Principal, PrincipalKind
 from agreements import rounds, signatures, trail_store
 from agreements.access import AgreementAction, ensure
 from agreements.codes import CodePolicy
@@ -34,12 +35,21 @@ from agreements.signing_schemas import (
 from agreements.tables import AgreementSignature, AgreementVersion, SigningRound
 from agreements.trail import verify
 from cases.access import load_case
+from cases.tables import Case
 from tiaojie.errors import NotFound
 from tiaojie.ids import is_id
 from web.router import ApiCall, ApiRouter
 from web.services import Services
 
-__all__ = ["document_response", "register", "signing_policy"]
+__all__ = [
+    "document_response",
+    "find_signature",
+    "image_response",
+    "register",
+    "signing_document",
+    "signing_policy",
+    "trail_out",
+]
 
 _BASE = "/cases/{case_id}/agreement"
 _ROUND = _BASE + "/signing/{round_id}"
@@ -77,12 +87,27 @@ def document_response(services: Services, version: AgreementVersion, case_id: st
     )
 
 
-async def _signature(call: ApiCall, row: SigningRound) -> AgreementSignature:
-    signature_id = call.path["signature_id"]
-    found = await call.session.get(AgreementSignature, signature_id) if is_id(signature_id, "sig") else None
+async def find_signature(session: AsyncSession, row: SigningRound, signature_id: str) -> AgreementSignature:
+    found = await session.get(AgreementSignature, signature_id) if is_id(signature_id, "sig") else None
     if found is None or found.round_id != row.id:
         raise NotFound("no such signature", resource="signature")
     return found
+
+
+def image_response(services: Services, found: AgreementSignature) -> web.FileResponse:
+    """A signature's (or the seal's) PNG, with its recorded hash in ``X-Content-SHA256``."""
+    return web.FileResponse(
+        services.files.path(found.image_key),
+        headers={
+            "Content-Type": "image/png",
+            "Cache-Control": "private, no-store",
+            "X-Content-SHA256": found.image_sha256,
+        },
+    )
+
+
+async def _signature(call: ApiCall, row: SigningRound) -> AgreementSignature:
+    return await find_signature(call.session, row, call.path["signature_id"])
 
 
 def register(api: ApiRouter) -> None:
@@ -186,17 +211,9 @@ def register(api: ApiRouter) -> None:
         must name. Fetching it is recorded in the audit trail (`viewed`), and a signer must have fetched it
         before signing (409 `document_not_viewed`). The court and the mediator of the case, and a union user
         who may seal it (not a union system's key: 403 `seal_needs_user`)."""
-        case = await load_case(call.session, call.principal, call.path["case_id"], for_update=True)
-        ensure(call.principal, AgreementAction.SEE_SIGNING, case)
-        if call.principal.kind is PrincipalKind.UNION:  # the document itself: only to whom may seal it
-            ensure(call.principal, AgreementAction.SEAL, case)
-        row = await rounds.find_round(call.session, case, call.path["round_id"])
-        _, signers, _ = await rounds.load_state(call.session, row)
-        signer_id = signatures.console_signer_id(call.principal, signers, case)
-        version = await signatures.view(
-            call.session, call.services.cases, call.principal, case, row, signer_id=signer_id
+        return await signing_document(
+            call.session, call.services, call.principal, call.path["case_id"], call.path["round_id"]
         )
-        return document_response(call.services, version, case.id)
 
     @api.route(
         "POST",
@@ -262,15 +279,7 @@ def register(api: ApiRouter) -> None:
         case = await load_case(call.session, call.principal, call.path["case_id"])
         ensure(call.principal, AgreementAction.READ, case)
         row = await rounds.find_round(call.session, case, call.path["round_id"])
-        found = await _signature(call, row)
-        return web.FileResponse(
-            call.services.files.path(found.image_key),
-            headers={
-                "Content-Type": "image/png",
-                "Cache-Control": "private, no-store",
-                "X-Content-SHA256": found.image_sha256,
-            },
-        )
+        return image_response(call.services, await _signature(call, row))
 
     @api.route(
         "GET",
@@ -314,38 +323,59 @@ def register(api: ApiRouter) -> None:
         hash. `verification` checks the chain as stored: `altered`, `broken_link`, `out_of_sequence`. The
         court and the mediator of the case."""
         case = await load_case(call.session, call.principal, call.path["case_id"])
-        ensure(call.principal, AgreementAction.READ_TRAIL, case)
-        chain = await trail_store.entries(call.session, case.id)
-        checked = verify(chain)
-        return TrailOut(
-            case_id=case.id,
-            entries=[
-                TrailEntryOut(
-                    seq=e.seq,
-                    at=e.at,
-                    round_id=e.round_id,
-                    version_id=e.version_id,
-                    actor_kind=e.actor_kind,
-                    actor_id=e.actor_id,
-                    actor=e.actor,
-                    action=e.action,
-                    signer_id=e.signer_id,
-                    auth_method=e.auth_method,
-                    ip=e.ip,
-                    user_agent=e.user_agent,
-                    document_sha256=e.document_sha256,
-                    details=dict(e.details),
-                    prev_hash=e.prev_hash,
-                    entry_hash=e.entry_hash,
-                )
-                for e in chain
+        return await trail_out(call.session, call.principal, case)
+
+
+async def signing_document(
+    session: AsyncSession, services: Services, actor: Principal, case_id: str, round_id: str
+) -> web.FileResponse:
+    """The round's PDF for a console user or a system, recorded as ``viewed`` (by this round's signer when
+    the caller is one): the court and the mediator of the case, and a union user who may seal it."""
+    case = await load_case(session, actor, case_id, for_update=True)
+    ensure(actor, AgreementAction.SEE_SIGNING, case)
+    if actor.kind is PrincipalKind.UNION:  # the document itself: only to whom may seal it
+        ensure(actor, AgreementAction.SEAL, case)
+    row = await rounds.find_round(session, case, round_id)
+    _, signers, _ = await rounds.load_state(session, row)
+    signer_id = signatures.console_signer_id(actor, signers, case)
+    version = await signatures.view(session, services.cases, actor, case, row, signer_id=signer_id)
+    return document_response(services, version, case.id)
+
+
+async def trail_out(session: AsyncSession, actor: Principal, case: Case) -> TrailOut:
+    """The case's agreement trail as stored, and whether its chain holds (the court and the mediator)."""
+    ensure(actor, AgreementAction.READ_TRAIL, case)
+    chain = await trail_store.entries(session, case.id)
+    checked = verify(chain)
+    return TrailOut(
+        case_id=case.id,
+        entries=[
+            TrailEntryOut(
+                seq=e.seq,
+                at=e.at,
+                round_id=e.round_id,
+                version_id=e.version_id,
+                actor_kind=e.actor_kind,
+                actor_id=e.actor_id,
+                actor=e.actor,
+                action=e.action,
+                signer_id=e.signer_id,
+                auth_method=e.auth_method,
+                ip=e.ip,
+                user_agent=e.user_agent,
+                document_sha256=e.document_sha256,
+                details=dict(e.details),
+                prev_hash=e.prev_hash,
+                entry_hash=e.entry_hash,
+            )
+            for e in chain
+        ],
+        verification=VerificationOut(
+            intact=checked.intact,
+            entries=checked.entries,
+            head=checked.head,
+            problems=[
+                TrailProblemOut.model_validate({"seq": p.seq, "code": p.code}) for p in checked.problems
             ],
-            verification=VerificationOut(
-                intact=checked.intact,
-                entries=checked.entries,
-                head=checked.head,
-                problems=[
-                    TrailProblemOut.model_validate({"seq": p.seq, "code": p.code}) for p in checked.problems
-                ],
-            ),
-        )
+        ),
+    )

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from accounts.principal import Principal
 from accounts.tables import Court, Organisation
+from agreements.signing_schemas import LinkOut
 from cases import assignment, progress
 from cases.access import Action, can, ensure, load_case, sees_case
 from cases.audit import events_for
@@ -40,6 +41,7 @@ from web.console.forms import Form, read_form, text
 from web.console.pages import INBOX, Viewer, error_message, language, redirect, render, render_error, viewer
 from web.console.recording_list import recording_sessions
 from web.console.session_links import session_entries
+from web.console.signing_page import signing_context
 from web.errors import status_for
 from web.services import SERVICES
 
@@ -222,9 +224,11 @@ async def render_case(
     notice: str | None = None,
     verification: tuple[str, VerifyOut] | None = None,
     agreement: AgreementForm | None = None,
+    signing_links: list[LinkOut] | None = None,
 ) -> web.Response:
     """The case page; ``verification`` is a recording's id and the result of checking its files;
-    ``agreement`` the agreement editor as submitted (a refused save keeps the user's input)."""
+    ``agreement`` the agreement editor as submitted (a refused save keeps the user's input);
+    ``signing_links`` the parties' signing links just issued (shown once)."""
     services = request.app[SERVICES]
     lang = language(request)
     try:
@@ -239,6 +243,9 @@ async def render_case(
             )
             context["agreement"] = await agreement_context(
                 session, who.principal, case, services.cases, lang, agreement, context["case_path"]
+            )
+            context["signing"] = await signing_context(
+                session, who.principal, case, context["case_path"], signing_links
             )
     except NotFound:
         return render_error(request, 404, i18n.translate(lang, "error.404"), code="not_found", who=who)

@@ -646,6 +646,223 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "event.save_agreement_draft": _m("保存协议草稿", "Agreement draft saved"),
         "event.freeze_agreement": _m("协议定稿", "Agreement frozen"),
         "event.upload_agreement": _m("上传线下协议", "Offline agreement uploaded"),
+        # --- signing the agreement (web/console/signing_page.py) -------------------------------------------
+        "signing.title": _m("签署", "Signatures"),
+        "signing.none": _m(
+            "尚未发起签署。协议定稿后，调解员可在此发起签署。",
+            "No signatures requested yet. Once a version is frozen, the mediator requests them here.",
+        ),
+        "signing.request": _m("发起签署（第 {number} 版）", "Request signatures (version {number})"),
+        "signing.request.help": _m(
+            "各方当事人和调解员须签署，代理人可会签；"
+            "加盖调解组织印章的，由工会用户在最后盖章。每位当事人将收到个人签署链接（短信）。",
+            "Every principal party and the mediator sign, agents may countersign; with the seal, a union "
+            "user applies the organisation's seal last. Each party gets a personal signing link (by text "
+            "message).",
+        ),
+        "signing.order": _m("签署顺序", "Order"),
+        "signing.order.parallel": _m("各方可同时签署", "Everyone signs in any order"),
+        "signing.order.ordered": _m(
+            "依次签署（申请人、被申请人、调解员）",
+            "One after another (applicants, respondents, the mediator)",
+        ),
+        "signing.seal": _m("加盖调解组织电子印章", "The organisation's electronic seal"),
+        "signing.outcome": _m("调解结果", "Outcome"),
+        "signing.outcome.help": _m(
+            "上传的线下协议须说明是全部还是部分请求达成调解。",
+            "For an uploaded agreement, say whether it settles all the claims or part of them.",
+        ),
+        "signing.outcome.full": _m("全部请求达成调解", "All the claims"),
+        "signing.outcome.partial": _m("部分请求达成调解", "Part of the claims"),
+        "signing.notify": _m("通过短信向当事人发送签署链接", "Send the parties their links by text message"),
+        "signing.request.submit": _m("发起签署", "Request signatures"),
+        "signing.request.confirm": _m(
+            "发起签署后案件进入待签署状态。确定发起吗？",
+            "The case will then await signatures. Request them?",
+        ),
+        "signing.links": _m("签署链接（仅显示一次）", "Signing links (shown only this once)"),
+        "signing.links.help": _m(
+            "链接仅限本人使用。短信未能发送的，请通过其他可靠方式交给本人。",
+            "Each link is for that person alone. Where no text message went out, hand it over another safe "
+            "way.",
+        ),
+        "signing.links.notified": _m("已发短信", "Sent by text"),
+        "signing.links.not_notified": _m("未发短信", "Not sent"),
+        "signing.links.expires": _m("有效期至 {at}", "Valid until {at}"),
+        "signing.round": _m("第 {number} 版的签署", "Signing of version {number}"),
+        "signing.earlier": _m("以往的签署（{count}）", "Earlier rounds ({count})"),
+        "signing.col.signer": _m("签署人", "Signer"),
+        "signing.col.role": _m("身份", "Role"),
+        "signing.col.status": _m("状态", "Status"),
+        "signing.col.viewed": _m("查看协议", "Viewed"),
+        "signing.col.signed": _m("签署时间", "Signed"),
+        "signing.col.auth": _m("身份确认", "Authentication"),
+        "signing.col.signature": _m("签名", "Signature"),
+        "signing.hash": _m("文件摘要（SHA-256）", "Document hash (SHA-256)"),
+        "signing.status": _m("签署状态", "Status"),
+        "signing.status.open": _m("签署中", "Open"),
+        "signing.status.effective": _m("已生效", "In effect"),
+        "signing.status.refused": _m("有人拒签", "Refused"),
+        "signing.status.void": _m("已作废（版本被取代）", "Void (version replaced)"),
+        "signing.requested": _m("{who} 于 {at} 发起", "Requested by {who} on {at}"),
+        "signing.effective_at": _m("{at} 生效", "In effect since {at}"),
+        "signing.closed_at": _m("{at} 结束", "Ended on {at}"),
+        "signing.refusal": _m("{who} 拒绝签署，理由：{reason}", "{who} refused to sign: {reason}"),
+        "signing.evidence.pending": _m("等待生成签章文件", "Waiting for the sealed document"),
+        "signing.evidence.delivered": _m("已交付签章", "Handed to sealing"),
+        "signing.optional": _m("会签（可选）", "Countersigns (optional)"),
+        "signing.now": _m("现可签署", "May sign now"),
+        "signing.signer.pending": _m("待签署", "Not yet signed"),
+        "signing.signer.signed": _m("已签署", "Signed"),
+        "signing.signer.refused": _m("拒绝签署", "Refused"),
+        "signing.role.worker": _m("劳动者", "Worker"),
+        "signing.role.employer": _m("用人单位", "Employer"),
+        "signing.role.agent": _m("委托代理人", "Agent"),
+        "signing.role.legal_representative": _m("法定代表人", "Legal representative"),
+        "signing.role.mediator": _m("调解员", "Mediator"),
+        "signing.role.organisation_seal": _m("调解组织印章", "Organisation's seal"),
+        "signing.auth.one_time_code": _m("短信验证码", "One-time code"),
+        "signing.auth.in_session": _m("视频调解中核验", "Checked in the session"),
+        "signing.auth.account": _m("平台账号", "Console account"),
+        "signing.auth.signing_link": _m("签署链接", "Signing link"),
+        "signing.auth.password_session": _m("平台账号", "Console account"),
+        "signing.auth.api_key": _m("系统接口", "API key"),
+        "signing.auth.system": _m("系统", "System"),
+        "signing.reissue": _m("重新发送签署链接", "Reissue signing links"),
+        "signing.reissue.help": _m(
+            "新链接发出后，原链接即失效。", "A new link stops the older one from working."
+        ),
+        "signing.reissue.submit": _m("重新发送", "Reissue"),
+        "signing.document": _m("查看待签署的协议（PDF）", "Open the document to sign (PDF)"),
+        "signing.document.help": _m(
+            "签署前须先查看协议；查看会记入签署记录。",
+            "Open the document before signing; opening it is recorded in the trail.",
+        ),
+        "signing.viewed_by_me": _m("您已查看过协议。", "You have opened the document."),
+        "signing.sign": _m("调解员签名", "The mediator's signature"),
+        "signing.sign.wait": _m(
+            "按签署顺序，尚未轮到您签署。", "In the signing order, it is not your turn yet."
+        ),
+        "signing.read": _m("我已阅读协议全文，确认签署。", "I have read the whole agreement and sign it."),
+        "signing.pad": _m("签名框", "Signature box"),
+        "signing.pad.help": _m(
+            "用鼠标、触控笔或手指在框内签名。", "Sign in the box with the mouse, a pen or a finger."
+        ),
+        "signing.pad.undo": _m("撤销一笔", "Undo a stroke"),
+        "signing.pad.clear": _m("清除", "Clear"),
+        "signing.pad.empty": _m("请先在签名框内签名。", "Please sign in the box first."),
+        "signing.pad.noscript": _m("签名需要启用 JavaScript。", "Signing by hand needs JavaScript."),
+        "signing.sign.submit": _m("确认签署", "Sign"),
+        "signing.seal.title": _m("加盖调解组织电子印章", "Apply the organisation's electronic seal"),
+        "signing.seal.help": _m(
+            "印章在当事人和调解员全部签署后加盖，盖章后协议生效。",
+            "The seal comes after the parties and the mediator have signed; with it the agreement takes "
+            "effect.",
+        ),
+        "signing.seal.wait": _m(
+            "还有签署人尚未签署，暂不能盖章。", "Not everyone has signed yet, so the seal cannot be applied."
+        ),
+        "signing.seal.submit": _m("加盖印章", "Apply the seal"),
+        "signing.seal.confirm": _m(
+            "盖章后协议即生效，不可撤回。确定加盖印章吗？",
+            "With the seal the agreement takes effect; this cannot be undone. Apply the seal?",
+        ),
+        "signing.trail": _m("签署记录（哈希链）", "Signing trail (hash chain)"),
+        "signing.trail.intact": _m(
+            "记录完整：共 {count} 条，每条与前一条的摘要相连，未发现改动。",
+            "Intact: {count} entries, each chained to the one before; no change found.",
+        ),
+        "signing.trail.broken": _m(
+            "记录校验未通过：发现 {count} 处问题。", "The check failed: {count} problem(s) found."
+        ),
+        "signing.trail.head": _m("末条摘要", "Last entry hash"),
+        "signing.trail.problem.altered": _m("第 {seq} 条内容被改动", "Entry {seq} was altered"),
+        "signing.trail.problem.broken_link": _m(
+            "第 {seq} 条与前一条不相连（有记录被删除、插入或移动）",
+            "Entry {seq} does not follow the one before (an entry removed, inserted or moved)",
+        ),
+        "signing.trail.problem.out_of_sequence": _m(
+            "第 {seq} 条序号不连续", "Entry {seq} is out of sequence"
+        ),
+        "signing.trail.problem.head_mismatch": _m(
+            "第 {seq} 条之后的记录缺失", "Entries after {seq} are missing"
+        ),
+        "signing.trail.col.seq": _m("序号", "No."),
+        "signing.trail.col.at": _m("时间", "Time"),
+        "signing.trail.col.actor": _m("操作人", "By"),
+        "signing.trail.col.action": _m("操作", "Step"),
+        "signing.trail.col.signer": _m("签署人", "Signer"),
+        "signing.trail.col.auth": _m("认证方式", "Authentication"),
+        "signing.trail.col.ip": _m("IP 地址", "IP address"),
+        "signing.trail.col.hash": _m("记录摘要", "Entry hash"),
+        "signing.action.signatures_requested": _m("发起签署", "Signatures requested"),
+        "signing.action.links_issued": _m("发送签署链接", "Links issued"),
+        "signing.action.otp_sent": _m("发送验证码", "Code sent"),
+        "signing.action.otp_verified": _m("验证码正确", "Code verified"),
+        "signing.action.otp_failed": _m("验证码错误", "Wrong code"),
+        "signing.action.viewed": _m("查看协议", "Document viewed"),
+        "signing.action.signed": _m("签名", "Signed"),
+        "signing.action.refused": _m("拒绝签署", "Refused"),
+        "signing.action.sealed": _m("加盖印章", "Sealed"),
+        "signing.action.voided": _m("签署作废", "Round voided"),
+        "signing.action.effective": _m("协议生效", "Agreement in effect"),
+        "signing.error.not_frozen": _m("请先将协议定稿。", "Freeze the agreement first."),
+        "signing.error.version_superseded": _m(
+            "该版本已被新版本取代，请对当前版本发起签署。",
+            "This version was replaced: request signatures on the current one.",
+        ),
+        "signing.error.already_signed": _m("您已签署过。", "You have signed already."),
+        "signing.error.not_your_turn": _m(
+            "按签署顺序，尚未轮到您签署或盖章。", "In the signing order, it is not your turn yet."
+        ),
+        "signing.error.signing_closed": _m("签署已结束。", "This signing has ended."),
+        "signing.error.document_not_viewed": _m(
+            "请先查看待签署的协议，再签署或盖章。", "Open the document before signing or sealing it."
+        ),
+        "signing.error.case_not_awaiting_signatures": _m(
+            "案件目前不在待签署状态。", "The case is not awaiting signatures."
+        ),
+        "signing.error.seal_not_required": _m(
+            "本次签署不需要加盖印章。", "This signing was requested without the seal."
+        ),
+        "signing.error.seal_needs_user": _m(
+            "印章须由登录平台的工会用户加盖。",
+            "The seal is applied by a union user signed in to the console.",
+        ),
+        "signing.error.not_a_signer": _m("您不是本次签署的签署人。", "You are not a signer of this round."),
+        "signing.error.document_hash_mismatch": _m(
+            "协议已变化，请刷新页面后重新查看。", "The document changed: reload the page and open it again."
+        ),
+        "signing.error.malformed_signature": _m(
+            "签名无法识别，请清除后重新签名。", "The signature could not be read: clear it and sign again."
+        ),
+        "signing.error.signature_missing": _m("请先在签名框内签名。", "Please sign in the box first."),
+        "signing.error.read_required": _m(
+            "请确认已阅读协议全文。", "Confirm that you have read the agreement."
+        ),
+        "signing.error.payload_too_large": _m(
+            "签名数据过大，请清除后重新签名。", "The signature is too large: clear it and sign again."
+        ),
+        "signing.error.outcome_required": _m(
+            "请选择调解结果（全部或部分）。", "Choose the outcome (all or part of the claims)."
+        ),
+        "signing.error.outcome_mismatch": _m(
+            "所选调解结果与协议内容不一致。", "The outcome chosen does not match the agreement's text."
+        ),
+        "signing.error.no_parties": _m("案件没有可签署的当事人。", "The case has no party to sign."),
+        "signing.error.no_mediator": _m(
+            "案件没有调解员或调解组织。", "The case has no mediator or organisation."
+        ),
+        "signing.error.unknown_round": _m("没有该签署。", "No such signing round."),
+        "signing.error.validation_failed": _m(
+            "提交的内容有误，请检查后重试。", "Please check what you entered and try again."
+        ),
+        "done.signing_requested": _m(
+            "已发起签署，案件进入待签署状态。", "Signatures requested: the case awaits signatures."
+        ),
+        "done.signing_links": _m("已重新发送签署链接。", "The signing links were reissued."),
+        "done.signing_signed": _m("您已签署协议。", "You have signed the agreement."),
+        "done.signing_sealed": _m("已加盖调解组织印章。", "The organisation's seal was applied."),
         # --- webhooks ---------------------------------------------------------------------------------
         "webhooks.title": _m("事件推送记录", "Webhook deliveries"),
         "webhooks.help": _m(

@@ -12,6 +12,7 @@ from web.console.login import LOGIN_TOKENS, login_form, login_submit, logout_sub
 from web.console.login_token import LoginTokens
 from web.console.pages import console_errors, redirect, setup_static_cache
 from web.console.recording_actions import register_recording_routes
+from web.console.signing_page import register_signing_routes
 from web.console.statistics_page import statistics_page
 from web.console.webhooks_page import redeliver_submit, webhooks_page
 from web.services import SERVICES
@@ -43,6 +44,7 @@ def setup(app: web.Application) -> None:
     register_recording_routes(app)
     app.router.add_get("/console/statistics", statistics_page)
     register_agreement_routes(app)
+    register_signing_routes(app)
     app.router.add_get("/console/webhooks", webhooks_page)
     app.router.add_post(
         "/console/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", redeliver_submit
