@@ -22,13 +22,13 @@ from agreements.sealed_tables import SealedAgreement
 from agreements.sealing_schemas import FileChecksOut, SealedCaseOut, SealedOut, SignerOut, VerificationOut
 from agreements.sealing_service import SealingSetup, by_code, by_sha256
 from agreements.tables import AgreementVersion
-from agreements.verification import judge, read_file
+from agreements.verification import FileFindings, judge, read_file
 from agreements.verification_codes import grouped, normalise
 from cases.tables import Case
 from tiaojie.errors import InvalidInput, NotFound, PermissionDenied
 from tiaojie.masking import mask_name
 
-__all__ = ["parse_code", "verify_code", "verify_file"]
+__all__ = ["analyse_file", "parse_code", "verify_code", "verify_file"]
 
 
 def parse_code(typed: str) -> str:
@@ -100,19 +100,22 @@ async def verify_code(session: AsyncSession, typed: str, viewer: Principal | Non
     return VerificationOut(result="on_record", problems=[], sealed=await _sealed_out(session, row, viewer))
 
 
+async def analyse_file(setup: SealingSetup, data: bytes) -> FileFindings:
+    """What the file itself says (hash, seal, attached document): no database, in a worker thread."""
+    keys = await asyncio.to_thread(setup.keys.get)
+    return await asyncio.to_thread(read_file, data, keys.trust_roots)
+
+
 async def verify_file(
     session: AsyncSession,
-    setup: SealingSetup,
-    data: bytes,
+    findings: FileFindings,
     viewer: Principal | None,
     *,
     expected_code: str | None = None,
 ) -> VerificationOut:
-    """The verdict on an uploaded file (see :mod:`agreements.verification`); with ``expected_code``, also
-    whether the file is the document of that code."""
+    """The verdict on an uploaded file analysed by :func:`analyse_file` (see :mod:`agreements.verification`);
+    with ``expected_code``, also whether the file is the document of that code."""
     expected = parse_code(expected_code) if expected_code is not None else None
-    keys = await asyncio.to_thread(setup.keys.get)
-    findings = await asyncio.to_thread(read_file, data, keys.trust_roots)
     row = await by_sha256(session, findings.sha256)
     if row is None and findings.claimed_code is not None:
         row = await by_code(session, findings.claimed_code)

@@ -32,7 +32,7 @@ from cases.tables import AuditEvent
 from tests.agreements.sealhelp import evidence_for, frozen_case, seal
 from tests.agreements.test_api import content
 from tests.agreements.test_text_and_versions import needs_font, needs_pdftotext, pdftotext
-from tests.apihelp import Actors, Caller, actors  # noqa: F401  (a fixture)
+from tests.apihelp import PDF, Actors, Caller, actors, new_case  # noqa: F401  (a fixture)
 from tiaojie.errors import Conflict, InvalidInput, NotFound
 from web.services import Services
 
@@ -387,3 +387,36 @@ async def test_evidence_that_does_not_fit_is_refused_and_nothing_is_stored(
     with pytest.raises(Conflict) as void:
         await seal(services, superseded)
     assert void.value.code == "version_not_frozen"
+
+
+async def test_a_slow_upload_to_verify_holds_up_no_write(actors: Actors) -> None:  # noqa: F811
+    """The upload is read, and the file analysed, before any unit of work opens: an anonymous client sending
+    its file slowly keeps no transaction (and, on SQLite, not the write lock) while it does."""
+    boundary = "sl0w"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    release = asyncio.Event()
+    sent_head = asyncio.Event()
+
+    async def body() -> Any:
+        yield head + PDF[:20]
+        sent_head.set()
+        await release.wait()
+        yield PDF[20:] + f"\r\n--{boundary}--\r\n".encode()
+
+    uploading = asyncio.create_task(
+        actors.client.post(
+            "/api/v1/verify",
+            data=body(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+    )
+    await asyncio.wait_for(sent_head.wait(), 10)
+    created = await asyncio.wait_for(new_case(actors), 10)  # a write goes through meanwhile
+    assert created["state"] == "created"
+    release.set()
+    response = await asyncio.wait_for(uploading, 10)
+    assert response.status == 200, await response.text()
+    assert (await response.json())["result"] == "unknown"

@@ -17,6 +17,7 @@ from aiohttp import web
 from agreements import sealing_service, verify_service
 from agreements.access import AgreementAction, ensure
 from agreements.sealing_schemas import VerificationOut, VerifyQuery
+from agreements.verification import FileFindings
 from cases.access import load_case
 from signaling.ratelimit import TokenBucket
 from tiaojie.errors import NotFound, PayloadTooLarge, RateLimited
@@ -68,6 +69,17 @@ async def _read_upload(call: ApiCall) -> bytes:
     return bytes(data)
 
 
+async def _analysed_upload(call: ApiCall) -> FileFindings:
+    """Before any unit of work opens: the rate limit, the code's shape, the upload (read as slowly as the
+    client sends it) and what the file says about itself (pyHanko, in a thread). Only the lookups by hash or
+    code need the database."""
+    _limit(call)
+    query = call.query_as(VerifyQuery)
+    if query.code is not None:
+        verify_service.parse_code(query.code)  # a malformed code is refused before the upload is read
+    return await verify_service.analyse_file(call.services.sealing, await _read_upload(call))
+
+
 def register(api: ApiRouter) -> None:
     tags = ["agreements"]
 
@@ -81,6 +93,8 @@ def register(api: ApiRouter) -> None:
         multipart=True,
         public=True,
         errors=(413, 415, 422, 429),
+        prepare=_analysed_upload,
+        writes=False,
     )
     async def verify_upload(call: ApiCall) -> VerificationOut:
         """multipart/form-data with one `file` part: a PDF. No authentication needed. `result` is `intact`
@@ -89,13 +103,8 @@ def register(api: ApiRouter) -> None:
         whether the file is the document of that code. Names are masked unless the caller is the court or
         the mediator of the case. Errors: 415 `unsupported_media_type` (not a PDF), 422 `truncated_pdf`,
         `empty_file`, `malformed_code`, 413 `payload_too_large`, 429 `rate_limited`."""
-        _limit(call)
-        query = call.query_as(VerifyQuery)
-        if query.code is not None:
-            verify_service.parse_code(query.code)  # a malformed code is refused before the upload is read
-        data = await _read_upload(call)
         return await verify_service.verify_file(
-            call.session, call.services.sealing, data, call.caller, expected_code=query.code
+            call.session, call.prepared, call.caller, expected_code=call.query_as(VerifyQuery).code
         )
 
     @api.route(
