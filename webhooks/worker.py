@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from cluster.jobs import JobLease
 from store.database import Database
-from tiaojie.at_rest import SecretBox
+from tiaojie.at_rest import SecretBox, SecretUnreadable
 from tiaojie.clock import Clock
 from tiaojie.jsonvalue import dumps
 from tiaojie.settings import Settings
@@ -65,14 +65,24 @@ class Job:
     body: bytes
 
 
+UNREADABLE_SECRET = "its signing secret cannot be read (TIAOJIE_SECRET_KEY changed?): rotate the secret, then enable the endpoint"
+
+
 def valid_secrets(endpoint: WebhookEndpoint, now: datetime, box: SecretBox) -> tuple[str, ...]:
-    """The current secret first, then rotated ones whose overlap has not ended (opened from storage)."""
-    stored = [
-        str(p["secret"])
-        for p in endpoint.previous_secrets
-        if datetime.fromisoformat(str(p["expires_at"])) > now
-    ]
-    return tuple(signing.open_secret(box, value, endpoint.id) for value in (endpoint.secret, *stored))
+    """The current secret first, then rotated ones whose overlap has not ended (opened from storage).
+    SecretUnreadable when the current one does not open; a rotated one that does not open is left out."""
+    current = signing.open_secret(box, endpoint.secret, endpoint.id)
+    previous: list[str] = []
+    for entry in endpoint.previous_secrets:
+        if datetime.fromisoformat(str(entry["expires_at"])) <= now:
+            continue
+        try:
+            previous.append(signing.open_secret(box, str(entry["secret"]), endpoint.id))
+        except SecretUnreadable:
+            log.warning(
+                "a rotated signing secret of webhook endpoint %s does not open: left out", endpoint.id
+            )
+    return (current, *previous)
 
 
 async def seal_stored_secrets(db: Database, box: SecretBox) -> int:
@@ -250,6 +260,18 @@ class DeliveryWorker:
             for delivery, endpoint, payload in (await session.execute(query)).all():
                 if len(jobs) >= limit or taken.get(endpoint.id, 0) >= self.per_endpoint:
                     continue
+                if endpoint.status != "active":
+                    continue  # disabled a moment ago, below
+                try:
+                    secrets = valid_secrets(endpoint, now, self.box)
+                except SecretUnreadable:
+                    # It cannot sign (TIAOJIE_SECRET_KEY changed, or a database restored under another):
+                    # held back like a disabled endpoint until the court rotates its secret and enables it.
+                    endpoint.status = "disabled"
+                    endpoint.disabled_reason = UNREADABLE_SECRET
+                    endpoint.updated_at = now
+                    log.error("webhook endpoint %s disabled: its signing secret does not open", endpoint.id)
+                    continue
                 taken[endpoint.id] = taken.get(endpoint.id, 0) + 1
                 waves = (taken[endpoint.id] - 1) // self.endpoint_concurrency
                 waves += (sum(taken.values()) - 1) // self.concurrency
@@ -259,7 +281,7 @@ class DeliveryWorker:
                         delivery_id=delivery.id,
                         endpoint_id=endpoint.id,
                         url=endpoint.url,
-                        secrets=valid_secrets(endpoint, now, self.box),
+                        secrets=secrets,
                         msg_id=delivery.event_id,
                         body=dumps(payload),
                     )

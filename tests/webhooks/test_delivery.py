@@ -333,3 +333,38 @@ async def test_secrets_are_stored_sealed_and_old_clear_ones_are_sealed_at_start(
     await assigned_case(actors)
     await drain(worker, services, clock)
     assert receiver.received[-1].verified_by == (0, 1)
+
+
+async def test_an_endpoint_whose_secret_does_not_open_is_disabled_and_holds_up_no_other(
+    actors: Actors, services: Services, clock: FrozenClock, receiver: Receiver, worker: DeliveryWorker
+) -> None:
+    """A secret sealed under another TIAOJIE_SECRET_KEY (a changed key, a database restored elsewhere): that
+    endpoint is disabled with the reason, the others are delivered; rotating and enabling brings it back."""
+    other = await Receiver().start()
+    try:
+        broken = await register(actors, receiver)
+        await register(actors, other)
+        async with services.db.session() as session:
+            row = await session.get(WebhookEndpoint, broken["id"])
+            assert row is not None
+            row.secret = SecretBox("some other secret key of forty characters!").seal(b"k" * 32, row.id)
+        await assigned_case(actors)
+        await drain(worker, services, clock)
+        assert len(other.delivered()) == 1
+        assert receiver.received == []
+        shown = await actors.court_a.get(f"/webhooks/endpoints/{broken['id']}")
+        assert shown["status"] == "disabled"
+        assert "signing secret cannot be read" in shown["disabled_reason"]
+
+        rotated = await actors.court_a.post(
+            f"/webhooks/endpoints/{broken['id']}/rotate-secret", json={"overlap_hours": 2}
+        )
+        receiver.secrets.insert(0, rotated["secret"])
+        await actors.court_a.patch(f"/webhooks/endpoints/{broken['id']}", json={"enabled": True})
+        await drain(worker, services, clock)
+        assert len(receiver.delivered()) == 1
+        assert (
+            receiver.received[-1].verified_by[0] == 0
+        )  # signed with the new secret (the old one is left out)
+    finally:
+        await other.stop()
