@@ -65,7 +65,9 @@ class Job:
     body: bytes
 
 
-UNREADABLE_SECRET = "its signing secret cannot be read (TIAOJIE_SECRET_KEY changed?): rotate the secret, then enable the endpoint"
+DISABLED_UNREADABLE = (
+    "its signing secret cannot be read (TIAOJIE_SECRET_KEY changed?): rotate it, then enable the endpoint"
+)
 
 
 def valid_secrets(endpoint: WebhookEndpoint, now: datetime, box: SecretBox) -> tuple[str, ...]:
@@ -268,7 +270,7 @@ class DeliveryWorker:
                     # It cannot sign (TIAOJIE_SECRET_KEY changed, or a database restored under another):
                     # held back like a disabled endpoint until the court rotates its secret and enables it.
                     endpoint.status = "disabled"
-                    endpoint.disabled_reason = UNREADABLE_SECRET
+                    endpoint.disabled_reason = DISABLED_UNREADABLE
                     endpoint.updated_at = now
                     log.error("webhook endpoint %s disabled: its signing secret does not open", endpoint.id)
                     continue
