@@ -31,6 +31,7 @@ class AuthMethod(StrEnum):
     PASSWORD_SESSION = "password_session"  # noqa: S105 - a method name, not a password
     SYSTEM = "system"
     SIGNING_LINK = "signing_link"  # a party's signed, expiring agreement-signing link
+    PARTY_LINK = "party_link"  # a party's other signed links (judicial confirmation, recordings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +82,10 @@ class Principal:
         """A party of a case acting through a signed link (a party has no account: the link is the
         credential); the actor of the audit entries of what they do."""
         return cls(
-            kind=PrincipalKind.SYSTEM,
+            kind=PrincipalKind.PARTY,
             id=party_id,
             label=f"当事人 {name}",
-            auth_method=AuthMethod.SYSTEM,
+            auth_method=AuthMethod.PARTY_LINK,
             ip=ip,
             user_agent=user_agent,
         )

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal, PrincipalKind
 from cases import audit
+from cases.deadlines import SHANGHAI
 from cases.tables import Case, Party
 from cases.vocab import Side
 from recordings.jobs import RenderStatus, request_render
@@ -203,8 +204,9 @@ async def issue_links(
         url = f"{base_url}/pr#{issue(claims, secret=secret)}"
         notified = False
         if notify and notifier is not None and party.phone:
+            until = f"{expires.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"  # Beijing time, as people read it
             text = (
-                f"【劳动争议在线调解】案件 {case.case_number} 的调解录像可在 {expires.date().isoformat()} 前"
+                f"【劳动争议在线调解】案件 {case.case_number} 的调解录像可在 {until} 前"
                 f"在浏览器中打开 {url} 查看。录像内容保密，仅限本人查看，请勿转发、录制或传播。"
             )
             with contextlib.suppress(NotifyFailed):  # the link is in the answer: the mediator can pass it on

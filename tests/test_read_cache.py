@@ -81,7 +81,7 @@ async def test_a_case_read_twice_is_served_from_the_cache_until_it_changes(
         assert len(cache) == 0
     else:
         assert second.headers["ETag"] == first.headers["ETag"] == etag_of(second.text.encode())
-        assert second.headers["Cache-Control"] == "private, no-cache"
+        assert second.headers["Cache-Control"] == "private, no-cache, no-store"
         assert cache.hits >= 1
     # A write through the API changes the answer at once.
     mediator = await actors.user("mediator1")

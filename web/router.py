@@ -415,7 +415,9 @@ def _wrap(
 
 def _cached(request: web.Request, answer: CachedAnswer) -> web.Response:
     """A cacheable answer, or 304 when the client holds it already (``If-None-Match``)."""
-    headers = {"ETag": answer.etag, "Cache-Control": "private, no-cache"}
+    # no-store as every API answer (personal data stays off disk caches); a client that keeps answers itself
+    # revalidates with If-None-Match.
+    headers = {"ETag": answer.etag, "Cache-Control": "private, no-cache, no-store"}
     if _matches(request.headers.get("If-None-Match"), answer.etag):
         return web.Response(status=304, headers=headers)
     return web.Response(body=answer.body, content_type="application/json", headers=headers)
