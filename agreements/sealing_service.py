@@ -133,12 +133,18 @@ async def _existing(session: AsyncSession, evidence: Evidence) -> SealedAgreemen
 async def seal_agreement(
     session: AsyncSession, env: CaseEnv, setup: SealingSetup, evidence: Evidence
 ) -> SealedAgreement:
-    """Build the sealed PDF of ``evidence``, store it, record it and an audit event ``seal_agreement``.
-    Returns the existing row when the version is already sealed."""
+    """Build the sealed PDF of ``evidence``, store it, record it and an audit event ``seal_agreement``, all in
+    the caller's transaction. Returns the existing row when the version is already sealed."""
     existing = await _existing(session, evidence)
     if existing is not None:
         return existing
     _check(evidence, await session.get(AgreementVersion, evidence.version_id))
+    return await _record(session, setup, evidence, *await _build(env, setup, evidence))
+
+
+async def _build(env: CaseEnv, setup: SealingSetup, evidence: Evidence) -> tuple[SealedAgreement, bool]:
+    """The sealed PDF made (in a thread) and stored, and its row, not yet added; whether the development
+    key sealed it. No database."""
     keys = await asyncio.to_thread(setup.keys.get)
     code = new_code()
     sealed_at = env.now().replace(microsecond=0)
@@ -167,6 +173,16 @@ async def seal_agreement(
         effective_at=evidence.effective_at,
         sealed_at=sealed_at,
     )
+    return row, keys.development
+
+
+async def _record(
+    session: AsyncSession, setup: SealingSetup, evidence: Evidence, row: SealedAgreement, development: bool
+) -> SealedAgreement:
+    """Add the row and its audit event; if another request sealed the version meanwhile, that one stands."""
+    existing = await _existing(session, evidence)
+    if existing is not None:
+        return existing
     try:
         async with session.begin_nested():
             session.add(row)
@@ -179,7 +195,7 @@ async def seal_agreement(
     await audit.record(
         session,
         actor=setup.actor,
-        at=sealed_at,
+        at=row.sealed_at,
         subject_type="agreement",
         subject_id=evidence.version_id,
         case_id=evidence.case_id,
@@ -187,10 +203,10 @@ async def seal_agreement(
         data={
             "number": evidence.version_number,
             "sealed_id": row.id,
-            "sha256": stored.sha256,
-            "size": stored.size,
+            "sha256": row.sealed_sha256,
+            "size": row.size,
             "document_sha256": evidence.document_sha256,
-            "development_key": keys.development,
+            "development_key": development,
         },
     )
     return row
@@ -198,7 +214,8 @@ async def seal_agreement(
 
 class DatabaseSealer:
     """The :class:`agreements.handoff.Sealer` of the service (``Services.build`` attaches it to the evidence
-    desk): seals in a transaction of its own."""
+    desk). The PDF is built and signed outside any transaction (it may take a second or more, and on SQLite
+    a writing transaction holds the write lock); only recording it takes a short one."""
 
     def __init__(self, db: Database, env: CaseEnv, setup: SealingSetup) -> None:
         self.db = db
@@ -206,8 +223,14 @@ class DatabaseSealer:
         self.setup = setup
 
     async def seal(self, evidence: Evidence) -> SealedAgreement:
+        async with self.db.read() as session:
+            existing = await _existing(session, evidence)
+            if existing is not None:
+                return existing
+            _check(evidence, await session.get(AgreementVersion, evidence.version_id))
+        row, development = await _build(self.env, self.setup, evidence)
         async with self.db.session() as session:
-            return await seal_agreement(session, self.env, self.setup, evidence)
+            return await _record(session, self.setup, evidence, row, development)
 
 
 async def by_code(session: AsyncSession, code: str) -> SealedAgreement | None:
