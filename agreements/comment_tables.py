@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store.base import Base
+from store.base import Base, JsonValue
 
 __all__ = ["AgreementComment"]
 
@@ -34,4 +34,7 @@ class AgreementComment(Base):
     author: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
+    # The participants who read it when it was written (the showing's part then, and the author): only they
+    # read it back, so a comment made while the other side was in a caucus never reaches them afterwards.
+    audience: Mapped[list[str] | None] = mapped_column(JsonValue)
     created_at: Mapped[datetime]

@@ -5,6 +5,7 @@ the whole case, by its mediator in the console. Who may comment is the room's de
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ async def add(
     author: str,
     role: str,
     text: str,
+    audience: Iterable[str],
     now: datetime,
 ) -> AgreementComment:
     row = AgreementComment(
@@ -45,6 +47,7 @@ async def add(
         author=author,
         role=role,
         text=text,
+        audience=sorted({*audience, participant_id}),
         created_at=now,
     )
     session.add(row)
@@ -52,13 +55,15 @@ async def add(
     return row
 
 
-async def for_show(session: AsyncSession, show_id: str) -> list[AgreementComment]:
+async def for_show(session: AsyncSession, show_id: str, reader: str | None) -> list[AgreementComment]:
+    """The comments of a showing that ``reader`` may read back: those written while they were there (every
+    comment for ``None``, the mediator)."""
     rows = await session.scalars(
         select(AgreementComment)
         .where(AgreementComment.show_id == show_id)
         .order_by(AgreementComment.created_at, AgreementComment.id)
     )
-    return list(rows)
+    return [row for row in rows if reader is None or reader in (row.audience or [row.participant_id])]
 
 
 async def for_case(session: AsyncSession, case_id: str) -> list[AgreementComment]:

@@ -113,13 +113,16 @@ class AgreementEvents:
         shown = live.stage.visible_to(live.room, conn.participant_id, msg.part)
         if shown is None:
             return {"ok": True, "agreement": None}
-        return {"ok": True, "agreement": await self.ns._db_work(self._view(shown))}
+        reader = None if conn.participant_id in live.room.hosts() else conn.participant_id
+        return {"ok": True, "agreement": await self.ns._db_work(self._view(shown, reader))}
 
-    async def _view(self, shown: Showing) -> dict[str, Any]:
+    async def _view(self, shown: Showing, reader: str | None) -> dict[str, Any]:
+        """``reader``: whose comments to give back (those written while they were there); None for the
+        mediator, who reads them all."""
         row = await self._shown_version(shown)
         text = AgreementText.model_validate(row.text) if row.text is not None else None
         async with self.ns.services.db.read() as session:
-            said = await comments.for_show(session, shown.show_id)
+            said = await comments.for_show(session, shown.show_id, reader)
         return {
             **shown.summary(),
             "status": row.status,
@@ -149,14 +152,19 @@ class AgreementEvents:
         if not conn.chat.allow(self.ns.monotonic()):
             raise RateLimited("too many messages; slow down", code="rate_limited")
         seat = live.room.seat(conn.participant_id)
-        payload = await self.ns._db_work(self._store_comment(conn, shown, seat.role.value, msg.text))
-        for pid in live.stage.audience(live.room, shown) | {conn.participant_id}:
+        audience = live.stage.audience(live.room, shown) | {conn.participant_id}
+        payload = await self.ns._db_work(
+            self._store_comment(conn, shown, seat.role.value, msg.text, audience)
+        )
+        for pid in audience:
             target = live.sids.get(pid)
             if target is not None:
                 await self.ns.emit("agreement_comment", payload, to=target)
         return {"ok": True, "id": payload["id"]}
 
-    async def _store_comment(self, conn: Connection, shown: Showing, role: str, text: str) -> dict[str, Any]:
+    async def _store_comment(
+        self, conn: Connection, shown: Showing, role: str, text: str, audience: frozenset[str]
+    ) -> dict[str, Any]:
         now = self.ns.services.clock.now()
         async with self.ns.services.db.session() as session:
             version = await session.get(AgreementVersion, shown.version_id)
@@ -173,6 +181,7 @@ class AgreementEvents:
                 author=seat.display_name,
                 role=role,
                 text=text,
+                audience=audience,
                 now=now,
             )
             await record(

@@ -194,3 +194,34 @@ async def test_a_caucus_showing_and_its_comments_stay_in_the_caucus(
     await asyncio.sleep(0)
     assert said["employer"].empty()
     await close_all(peers)
+
+
+async def test_comments_made_while_someone_was_away_are_not_read_back_to_them(
+    scene: dict[str, Any],  # noqa: F811
+    client: Client,
+) -> None:
+    """The draft is shown in the main room; the employer is moved to a caucus; the worker comments in the
+    main room; the employer comes back: their sync does not include what was said while they were away (the
+    worker's and the mediator's do)."""
+    peers = await admitted(scene, "worker", "employer")
+    mediator, worker, employer = peers["mediator"], peers["worker"], peers["employer"]
+    version = await draft(client, scene)
+    shown = await ok(mediator, "agreement_show", {"part": "main"})
+    await employer.latest_room(lambda r: (r["agreement"] or {}).get("show_id") == shown["show_id"])
+    assert (await mediator.call("open_subroom", {"subroom": "c2", "label": "与被申请人背对背"}))["ok"]
+    assert (await mediator.call("move", {"participant_id": scene["ids"]["employer"], "subroom": "c2"}))["ok"]
+    await employer.latest_room(lambda r: r["location"] == "c2")
+    said = "对方不在，我们可以接受五千元"
+    assert (await ok(worker, "agreement_comment", {"version_id": version["id"], "text": said}))["ok"]
+    assert (await mediator.call("move", {"participant_id": scene["ids"]["employer"], "subroom": "main"}))[
+        "ok"
+    ]
+    back = await employer.latest_room(lambda r: r["location"] == "main")
+    assert (back["agreement"] or {}).get("show_id") == shown["show_id"]  # the same showing, still on
+    theirs = (await ok(employer, "agreement_sync"))["agreement"]
+    assert [c["text"] for c in theirs["comments"]] == []
+    mine = (await ok(worker, "agreement_sync"))["agreement"]
+    assert [c["text"] for c in mine["comments"]] == [said]
+    hosts = (await ok(mediator, "agreement_sync", {"part": "main"}))["agreement"]
+    assert [c["text"] for c in hosts["comments"]] == [said]
+    await close_all(peers)
