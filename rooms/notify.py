@@ -11,7 +11,7 @@ import aiohttp
 from tiaojie.errors import TiaojieError
 from tiaojie.masking import mask_phone
 
-__all__ = ["HttpGatewayNotifier", "LogNotifier", "Message", "Notifier", "NotifyFailed"]
+__all__ = ["AfterCommit", "HttpGatewayNotifier", "LogNotifier", "Message", "Notifier", "NotifyFailed"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,24 @@ class LogNotifier:
         self.sent = [*self.sent[-(self._keep - 1) :], message]
 
 
+class AfterCommit:
+    """A notifier that keeps what it is given and sends it with :meth:`deliver`, called once the unit of work
+    that decided to send it has committed: a slow SMS gateway then holds no transaction (nor SQLite's write
+    lock). A message the gateway refuses raises NotifyFailed from :meth:`deliver`."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+        self.pending: list[Message] = []
+
+    async def send(self, message: Message) -> None:
+        self.pending.append(message)
+
+    async def deliver(self) -> None:
+        pending, self.pending = self.pending, []
+        for message in pending:
+            await self.notifier.send(message)
+
+
 class HttpGatewayNotifier:
     """Production: POSTs ``{"phone", "text", "purpose"}`` as JSON to the court's or union's SMS gateway,
     with a bearer token; any non-2xx answer or network failure raises NotifyFailed."""
@@ -61,6 +79,8 @@ class HttpGatewayNotifier:
                 client.post(self.url, json=body, headers=headers) as response,
             ):
                 if response.status >= 300:
-                    raise NotifyFailed(f"the SMS gateway answered {response.status}", status=response.status)
+                    raise NotifyFailed(
+                        f"the SMS gateway answered {response.status}", gateway_status=response.status
+                    )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise NotifyFailed(f"the SMS gateway could not be reached: {exc.__class__.__name__}") from None

@@ -108,7 +108,8 @@ def _dumps(value: Any) -> str:
 
 def error_for(exc: TiaojieError) -> web.Response:
     """The response for ``exc``; a RateLimited with ``retry_after`` (seconds) says so in ``Retry-After``."""
-    extra: dict[str, Any] = dict(exc.details)
+    # Details become fields of the error; none may take the place of the answer's own status, code or message.
+    extra: dict[str, Any] = {k: v for k, v in exc.details.items() if k not in ("status", "code", "message")}
     if isinstance(exc, InvalidInput) and exc.field:
         extra["field"] = exc.field
     response = error_response(status_for(exc), exc.code, exc.message, **extra)

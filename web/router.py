@@ -92,6 +92,9 @@ class ApiCall:
     query: BaseModel | None = None
     unit: AsyncSession | Rows | None = None
     prepared: Any = None  # what the route's ``prepare`` step returned
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Work to do once the route's unit of work has committed (sending an SMS): run in order before the
+    answer goes out; an error it raises is the answer (what was committed stays)."""
 
     @property
     def principal(self) -> Principal:
@@ -393,7 +396,9 @@ def _wrap(
                         )
                     )
                     await session.flush()
-                return response
+            for job in call.after_commit:  # committed: now what had to wait for it
+                await job()
+            return response
         except (IntegrityError, Conflict):
             if key is None:
                 raise

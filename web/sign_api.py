@@ -31,6 +31,7 @@ from agreements.signing_schemas import CodeSentOut, PartyRoundOut, PartySignatur
 from agreements.tables import SigningRound, SigningSigner
 from cases import audit
 from cases.tables import Case
+from rooms.notify import AfterCommit
 from tiaojie.errors import Unauthenticated
 from web.api.signing import document_response, signing_policy
 from web.auth import client_ip
@@ -113,6 +114,8 @@ def build_sign_router() -> ApiRouter:
         with `Retry-After`). 409 `no_phone`, `not_your_turn`, `already_signed`, `signing_closed`,
         `version_superseded`, `case_not_awaiting_signatures`."""
         signer, row, case = await _mine(call, lock=True)
+        sms = AfterCommit(call.services.notifier)  # the gateway is called once the code is stored, not before
+        call.after_commit.append(sms.deliver)
         return await signatures.send_code(
             call.session,
             call.services.cases,
@@ -121,7 +124,7 @@ def build_sign_router() -> ApiRouter:
             row,
             signer,
             policy=signing_policy(call.services),
-            notifier=call.services.notifier,
+            notifier=sms,
         )
 
     @api.route(

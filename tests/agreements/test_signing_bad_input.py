@@ -5,23 +5,27 @@ hash, bad links, and who may see, sign, seal and read the trail. A tampered trai
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
+from rooms.notify import Message, NotifyFailed
 from tests.agreements.signhelp import (
     ONE_MINUTE,
     Party,
     drawing,
     frozen_case,
     last_code,
+    notifier,
     parties_from_links,
     signing_snapshot,
 )
-from tests.apihelp import Actors, Caller, actors  # noqa: F401
+from tests.apihelp import Actors, Caller, actors, new_case  # noqa: F401
 
 
 async def _open_round(people: Actors, **body: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Party]]:
@@ -332,3 +336,44 @@ async def test_a_row_changed_behind_the_triggers_is_detected(actors: Actors, bac
     if backend == "postgres":
         async with engine.begin() as conn:
             await conn.execute(text("ALTER TABLE agreement_trail ENABLE TRIGGER USER"))
+
+
+async def test_the_sms_gateway_is_called_after_the_code_is_stored(
+    actors: Actors,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Any link holder can ask for a code: a slow gateway must not hold the request's transaction (on SQLite
+    the write lock of every worker). While the gateway takes its time, other writes go through; a gateway
+    that refuses is answered `notify_failed`."""
+    case, version = await frozen_case(actors)
+    mediator = await actors.user("mediator1")
+    round_ = await mediator.post(
+        f"/cases/{case['id']}/agreement/versions/{version['id']}/signing", 201, json={}
+    )
+    worker = parties_from_links(actors, round_)["worker"]
+    await worker.view()
+    gateway = notifier(actors)
+    original = gateway.send
+    asked = asyncio.Event()
+    answer = asyncio.Event()
+
+    async def slow_send(message: Message) -> None:
+        asked.set()
+        await answer.wait()
+        await original(message)
+
+    monkeypatch.setattr(gateway, "send", slow_send)
+    sending = asyncio.create_task(worker.expect("POST", "/code", 200))
+    await asyncio.wait_for(asked.wait(), 10)
+    created = await asyncio.wait_for(new_case(actors), 10)  # a write meanwhile: not held up
+    assert created["state"] == "created"
+    answer.set()
+    await asyncio.wait_for(sending, 10)
+    assert len(last_code(actors)) == 6
+
+    async def refusing(message: Message) -> None:
+        raise NotifyFailed("the SMS gateway answered 503", gateway_status=503)
+
+    monkeypatch.setattr(gateway, "send", refusing)
+    actors.clock.advance(timedelta(minutes=2))
+    await worker.expect("POST", "/code", 400, code="notify_failed")
