@@ -263,7 +263,7 @@ def create_app(
     sio.register_namespace(namespace)
     sio.attach(app, socketio_path="socket.io")
     app[SIGNALING] = namespace
-    metrics_sources = LocalSources(hub, recorder, http_metrics)
+    metrics_sources = LocalSources(hub, recorder, http_metrics, read_cache=services.read_cache)
     setup_metrics(app, metrics_sources, topo)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -29,6 +29,7 @@ from signaling.hub import Hub
 from tiaojie import __version__
 from tiaojie.metrics import Family
 from web.http_metrics import HttpMetrics
+from web.read_cache import ReadCache
 from webhooks.tables import WebhookDelivery, WebhookEndpoint
 
 __all__ = ["LocalSources", "database_families", "local_families"]
@@ -74,6 +75,24 @@ class LocalSources:
     http: HttpMetrics
     webhook_outcomes: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.time)
+    read_cache: ReadCache | None = None
+
+
+def _read_cache_families(cache: ReadCache | None) -> list[Family]:
+    if cache is None:
+        return []
+    return [
+        Family("tiaojie_read_cache_hits_total", "counter", "Case reads answered from the read cache.").add(
+            cache.hits
+        ),
+        Family(
+            "tiaojie_read_cache_misses_total",
+            "counter",
+            "Case reads that had to be read (not kept, or changed).",
+        ).add(cache.misses),
+        _gauge("tiaojie_read_cache_answers", "Answers the read cache holds.", len(cache)),
+        _gauge("tiaojie_read_cache_bytes", "Bytes of answers the read cache holds.", cache.size),
+    ]
 
 
 def _gauge(name: str, help_text: str, value: float) -> Family:
@@ -200,6 +219,7 @@ def local_families(sources: LocalSources) -> list[Family]:
         *_recorder_families(sources.recorder),
         *_webhook_families(sources.webhook_outcomes),
         *sources.http.families(),
+        *_read_cache_families(sources.read_cache),
         *_process_families(sources.started, _read_text),
     ]
 
