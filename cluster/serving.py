@@ -14,6 +14,7 @@ from aiohttp import web
 
 from cluster.tasks import first_of
 from tiaojie.settings import Settings
+from web.http_errors import json_parse_errors
 
 __all__ = ["ssl_context", "start", "wait_for_stop"]
 
@@ -37,6 +38,7 @@ async def start(
     one (connections handed over by other nodes, never TLS); returns the runner and the public port."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    json_parse_errors(runner)  # an over-long URL or header is answered in JSON with a code too
     site: web.BaseSite
     if isinstance(public, socket.socket):
         site = web.SockSite(runner, public, ssl_context=tls)
