@@ -102,8 +102,8 @@ def test_malformed_packets_are_counted_not_fatal(video: EncodedVideo) -> None:
     assembler = Vp8Assembler()
     broken = RtpHeader(video.packets[0].data[:12] + b"\x80")  # X bit set, descriptor cut off
     empty = RtpHeader(video.packets[0].data[:12] + b"\x10")  # a descriptor and no VP8 data
-    assert assembler.push(broken) == []
-    assert assembler.push(empty) == []
+    assert assembler.push(broken) == ()
+    assert assembler.push(empty) == ()
     assert assembler.malformed == 2
     assert len(feed(assembler, video.packets)) == 40
 
