@@ -148,6 +148,11 @@ class Vp8Assembler:
         """Drop frames until the next keyframe (the caller could not keep a frame the next ones need)."""
         self._need_keyframe = True
 
+    @property
+    def waiting(self) -> int:
+        """Packets held because they came out of order (0 while packets arrive in order)."""
+        return len(self._buffer)
+
     def push(self, packet: RtpHeader) -> tuple[EncodedFrame, ...]:
         """:meth:`take` for a parsed packet."""
         return self.take(packet.sequence_number, packet.timestamp, packet.marker, packet.payload)
