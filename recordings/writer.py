@@ -245,15 +245,21 @@ class RecordingWriter:
         rate = track.rate
         accept = track.plan.accept
         outbox = track.outbox
+        broken = False  # a video frame was dropped: the frames after it need it, until a keyframe
         for frame in frames:
             pts = first_ms + (frame.timestamp - first_ts) * 1000 // rate
             size = len(frame.data)
+            if broken and not frame.keyframe:
+                track.stats.dropped_backlog += 1
+                continue
             if self._queued - self._done + size > MAX_BACKLOG_BYTES:
                 track.stats.dropped_backlog += 1
                 if track.kind is TrackKind.VIDEO:
+                    broken = True
                     track.assembler.require_keyframe()
                     self._ask_keyframe(track)
                 continue
+            broken = False
             action = accept(pts, frame.keyframe)
             if action is None:
                 continue
