@@ -37,7 +37,7 @@ from media.rtp import RtpHeader
 from recordings.frames import EncodedFrame, OpusFrames, Vp8Assembler
 from recordings.segments import SegmentInfo, SegmentPlan, TrackFile, TrackKind
 
-__all__ = ["MAX_BACKLOG_BYTES", "PacketSink", "RecordingWriter", "TrackStats", "WriterMetrics"]
+__all__ = ["MAX_BACKLOG_BYTES", "PacketSink", "RecordingWriter", "TrackStats"]
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +58,6 @@ class TrackStats:
     frames: int = 0
     dropped_backlog: int = 0
     keyframe_requests: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class WriterMetrics:
-    """A snapshot of one recording's writer, for monitoring (see :meth:`RecordingWriter.metrics`)."""
-
-    backlog_bytes: int
-    """Bytes of frames handed to the writer thread and not yet written (bounded by MAX_BACKLOG_BYTES)."""
-    dropped_frames: int
-    """Frames dropped because the backlog was full (the disk could not keep up), over all tracks."""
-    frames: int
-    """Frames taken for writing, over all tracks."""
 
 
 class _Track:
@@ -178,15 +166,6 @@ class RecordingWriter:
 
     def stats(self, track_id: str) -> TrackStats:
         return self._tracks[track_id].stats
-
-    def metrics(self) -> WriterMetrics:
-        """Backlog, frames dropped for it and frames taken, now; cheap and read-only (for a /metrics page)."""
-        stats = [track.stats for track in self._tracks.values()]
-        return WriterMetrics(
-            backlog_bytes=self.backlog_bytes,
-            dropped_frames=sum(s.dropped_backlog for s in stats),
-            frames=sum(s.frames for s in stats),
-        )
 
     def add_track(self, track_id: str, kind: TrackKind, *, channels: int = 2) -> None:
         if self._closed:

@@ -43,7 +43,7 @@ async def test_a_consented_session_is_recorded_and_every_track_decodes(
     loop = asyncio.get_running_loop()
     recorder = client.app[SIGNALING].recording
     assert isinstance(recorder, Recorder)
-    assert recorder.metrics().recordings == 0
+    assert recorder.load().recordings == 0
     peers = await admitted(scene, "worker", "employer")
     ids, sid = scene["ids"], scene["session_id"]
     media = {name: MediaPeer(peer) for name, peer in peers.items()}
@@ -62,7 +62,7 @@ async def test_a_consented_session_is_recorded_and_every_track_decodes(
         assert (await peers["employer"].call("answer_recording", {"consent": True}))["ok"]
         [recording] = await recordings_of(services, sid)
         assert recording.status == RecordingStatus.RECORDING
-        assert recorder.metrics().recordings == 1
+        assert recorder.load().recordings == 1
 
         seen = worker.frames[ids["mediator"]]
         await worker.until(lambda: worker.frames[ids["mediator"]] >= seen + 120, seconds=30)  # ≈4 s
@@ -113,10 +113,10 @@ async def test_a_consented_session_is_recorded_and_every_track_decodes(
         video_end = video["start_ms"] + video["duration_ms"]
         assert abs(audio_end - video_end) < 100, (person, audio_end, video_end)
     assert await asyncio.to_thread(verify, recording, services.settings.effective_media_dir) == []
-    # What a /metrics page would read: nothing in progress, every frame written counted, none dropped.
-    metrics = recorder.metrics()
-    assert (metrics.recordings, metrics.backlog_bytes, metrics.dropped_frames) == (0, 0, 0)
-    assert metrics.frames == sum(s["frames"] for t in manifest["tracks"] for s in t["segments"])
+    # What /metrics reads: nothing in progress, every frame written counted, none dropped.
+    load = recorder.load()
+    assert (load.recordings, load.tracks, load.backlog_bytes, load.frames_dropped) == (0, 0, 0, 0)
+    assert load.frames == sum(s["frames"] for t in manifest["tracks"] for s in t["segments"])
 
 
 async def test_a_caucus_is_recorded_as_its_own_part(scene: dict[str, Any], services: Services) -> None:

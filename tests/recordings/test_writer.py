@@ -9,7 +9,7 @@ from aiortc.rtp import RtpPacket
 
 from recordings import writer as writer_module
 from recordings.segments import TrackKind
-from recordings.writer import RecordingWriter, WriterMetrics
+from recordings.writer import RecordingWriter, TrackStats
 from tests.recordings.media import LiveCamera, decode_all, opus_packets
 
 
@@ -82,8 +82,10 @@ async def test_camera_and_microphone_are_recorded_in_aligned_segments(tmp_path: 
     assert isinstance(writer, RecordingWriter)
     assert writer.backlog_bytes == 0
     assert writer.failures() == {}
-    written = sum(s.frames for s in video + audio)
-    assert writer.metrics() == WriterMetrics(backlog_bytes=0, dropped_frames=0, frames=written)
+    # What the metrics read (Recorder.load): every frame written counted, none dropped.
+    for track, segments in (("cam", video), ("mic", audio)):
+        stats = writer.stats(track)
+        assert (stats.frames, stats.dropped_backlog) == (sum(s.frames for s in segments), 0)
 
 
 async def test_a_full_backlog_drops_frames_instead_of_growing(
@@ -98,7 +100,7 @@ async def test_a_full_backlog_drops_frames_instead_of_growing(
     assert writer.stats("cam").keyframe_requests > 1
     assert result["segments"] == {"cam": [], "mic": []}
     assert writer.backlog_bytes == 0
-    assert writer.metrics() == WriterMetrics(backlog_bytes=0, dropped_frames=80, frames=0)
+    assert writer.stats("mic") == TrackStats(frames=0, dropped_backlog=50, keyframe_requests=0)
 
 
 async def test_the_sink_takes_what_the_forwarder_parsed(tmp_path: Path) -> None:
