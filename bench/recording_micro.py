@@ -1,14 +1,15 @@
 """Micro-benchmark of the recorder alone: server CPU per recorded stream, in-process, faster than real time.
 
 The recording benchmark (``bench/recording.py``) measures the real server, whose figures move by ±20 % with
-the machine's load; this one times only the recorder's own work, so that two versions of it can be compared
-on a busy machine. It records ``--streams`` cameras (the recording benchmark's pre-encoded VP8 640×480 at
-30 fps, ≈800 kbit/s, packetised like aiortc) and as many microphones (20 ms Opus, ≈32 kbit/s) for
-``--seconds`` of media into a temporary directory, the way the server does: every packet goes to the
-recorder as :meth:`media.forwarder.SourceTrack.on_rtp` hands it over (aiortc has already parsed it, as in
-the server), on an event loop whose clock is simulated (the writer's 100 ms batches and anchoring follow the
-media's time, not the wall clock), with the real writer thread and real WebM files; the recording is closed
-at the end and its files checked.
+the machine's load (more than the whole recorder costs); this one times only the recorder's own work, so that
+two versions of it can be compared on a busy machine. It records ``--streams`` cameras (the recording
+benchmark's pre-encoded VP8 640×480 at 30 fps, ≈800 kbit/s, packetised like aiortc) and as many microphones
+(20 ms Opus, ≈32 kbit/s) for ``--seconds`` of media into a temporary directory, the way the server does: every
+packet goes to the recorder as :meth:`media.forwarder.SourceTrack.on_rtp` hands it over (aiortc has already
+parsed it, as in the server), on an event loop whose clock is simulated (the writer's hand-overs and anchoring
+follow the media's time, not the wall clock; the writer thread is given time to catch up every second of
+media), with the real writer thread and real WebM files; the recording is closed at the end and its frames
+checked.
 
 Figures: process CPU (all threads: the loop and the writer thread) and the loop thread's alone, as
 milliseconds per second of one recorded stream (the recording benchmark's unit: a camera and a microphone
