@@ -36,6 +36,7 @@ __all__ = [
     "h264_nal_types",
     "is_frame_start",
     "is_keyframe",
+    "vp8_descriptor_size",
     "vp8_is_frame_start",
     "vp8_is_keyframe",
     "vp8_picture_ids",
@@ -69,8 +70,9 @@ class Codec(enum.Enum):
         return 48000 if self is Codec.OPUS else 90000
 
 
-def _vp8_descriptor_size(data: bytes, start: int, end: int) -> int:
-    """Length of the VP8 payload descriptor at ``data[start:end]``."""
+def vp8_descriptor_size(data: bytes, start: int, end: int) -> int:
+    """Length of the VP8 payload descriptor at ``data[start:end]``; :class:`MalformedPacket` when it is
+    empty or the descriptor is cut off."""
     if start >= end:
         raise MalformedPacket("VP8 payload is empty")
     if not data[start] & 0x80:
@@ -98,7 +100,7 @@ def vp8_picture_ids(data: bytes, start: int = 0, end: int | None = None) -> tupl
     The width is 7 or 15, or 0 without a picture id (which is then -1); TL0PICIDX is -1 when absent.
     """
     stop = len(data) if end is None else end
-    _vp8_descriptor_size(data, start, stop)
+    vp8_descriptor_size(data, start, stop)
     if not data[start] & 0x80:
         return -1, 0, -1
     ext = data[start + 1]
@@ -120,14 +122,14 @@ def vp8_picture_ids(data: bytes, start: int = 0, end: int | None = None) -> tupl
 def vp8_is_frame_start(data: bytes, start: int = 0, end: int | None = None) -> bool:
     """Whether the VP8 packet starts a frame (S=1, PID=0)."""
     stop = len(data) if end is None else end
-    _vp8_descriptor_size(data, start, stop)
+    vp8_descriptor_size(data, start, stop)
     return data[start] & 0x17 == 0x10
 
 
 def vp8_is_keyframe(data: bytes, start: int = 0, end: int | None = None) -> bool:
     """Whether the VP8 packet starts a keyframe: S=1, PID=0 and the payload header's P bit is 0."""
     stop = len(data) if end is None else end
-    size = _vp8_descriptor_size(data, start, stop)
+    size = vp8_descriptor_size(data, start, stop)
     if data[start] & 0x17 != 0x10:
         return False
     if start + size >= stop:
@@ -158,7 +160,7 @@ class Vp8Descriptor(NamedTuple):
     def parse(cls, data: bytes, start: int = 0, end: int | None = None) -> Vp8Descriptor:
         """The descriptor at the start of the VP8 payload ``data[start:end]``."""
         stop = len(data) if end is None else end
-        size = _vp8_descriptor_size(data, start, stop)
+        size = vp8_descriptor_size(data, start, stop)
         first = data[start]
         picture_id = tl0picidx = temporal_id = key_index = None
         bits = 0

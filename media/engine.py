@@ -68,7 +68,15 @@ from aiortc import (
 
 from media import aiortc_hooks
 from media.codecs import Codec
-from media.forwarder import ForwardingContext, LossHook, MediaStats, OutSlot, SourceTrack, TrackInfo
+from media.forwarder import (
+    ForwardingContext,
+    LossHook,
+    MediaStats,
+    OutSlot,
+    RecordingSink,
+    SourceTrack,
+    TrackInfo,
+)
 from tiaojie.errors import Conflict, InvalidInput, NotFound
 
 __all__ = [
@@ -282,12 +290,13 @@ class RoomMedia:
                 return track
         return None
 
-    def set_recorder(self, publisher_id: str, source: str, sink: Callable[[bytes], None] | None) -> None:
+    def set_recorder(self, publisher_id: str, source: str, sink: RecordingSink | None) -> None:
         """Give every packet of a published track to ``sink`` (None stops); a track gone is ignored."""
         track = self._published_track(publisher_id, source)
         if track is not None:
+            tapped = track.recorder is not None
             track.recorder = sink
-            if sink is not None:
+            if sink is not None and not tapped:
                 track.request_keyframe()  # a recording starts at a keyframe: ask now, not at the next loss
 
     def request_keyframe(self, publisher_id: str, source: str) -> None:

@@ -86,6 +86,7 @@ __all__ = [
     "LossHook",
     "MediaStats",
     "OutSlot",
+    "RecordingSink",
     "SourceTrack",
     "TrackInfo",
 ]
@@ -110,6 +111,11 @@ class TrackInfo(NamedTuple):
     kind: str
     """``audio`` or ``video``."""
 
+
+RecordingSink = Callable[[int, int, int, bytes], None]
+"""``sink(sequence number, RTP timestamp, marker, payload)`` for every packet of a published track that the
+forwarder accepts (the room's codec; RTX unwrapped; the payload without padding, empty for a padding-only
+packet): what a recording needs, handed over as aiortc already parsed it, so that nothing is parsed twice."""
 
 LossHook = Callable[[str, TrackInfo, bytes], bool]
 """Test hook ``(subscriber_id, track, packet) -> drop?`` called for each forwarded packet before it is
@@ -287,8 +293,8 @@ class SourceTrack:
         """The publisher's latest offer sends on this m-section (and we accepted it)."""
         self.muted = False
         self.sinks: tuple[OutSlot, ...] = ()
-        self.recorder: Callable[[bytes], None] | None = None
-        """Gets every accepted packet as received (recordings: stream copy, nothing decoded)."""
+        self.recorder: RecordingSink | None = None
+        """Gets every accepted packet, as parsed here (recordings: stream copy, nothing decoded)."""
         self.relay = KeyframeRelay(keyframe_interval)
         self.retry = keyframe_retry
         self.media_payload_type: int | None = None
@@ -332,7 +338,7 @@ class SourceTrack:
             stats.packets_dropped += len(sinks)
             return
         if recorder is not None:
-            recorder(data)
+            recorder(packet.sequence_number, packet.timestamp, packet.marker, packet.payload)
             if not sinks:
                 return
         now = self._shared.loop.time()

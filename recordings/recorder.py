@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from media.rtp import MalformedPacket, RtpHeader
 from recordings.segments import TrackKind
 from recordings.service import (
     HEARTBEAT_SECONDS,
@@ -32,17 +31,22 @@ from recordings.service import (
     start_recording,
 )
 from recordings.tables import Recording
-from recordings.writer import RecordingWriter, TrackStats
+from recordings.writer import PacketSink, RecordingWriter, TrackStats
 from rooms.tables import MediationSession
 from store.database import Database
 from tiaojie.clock import Clock
 from tiaojie.errors import NotFound
 
-__all__ = ["PublishedTrack", "RecordableMedia", "Recorder", "RecorderConfig", "RecorderLoad"]
+__all__ = [
+    "PacketSink",
+    "PublishedTrack",
+    "RecordableMedia",
+    "Recorder",
+    "RecorderConfig",
+    "RecorderLoad",
+]
 
 log = logging.getLogger(__name__)
-
-PacketSink = Callable[[bytes], None]
 
 
 class PublishedTrack(Protocol):
@@ -68,7 +72,8 @@ class RecordableMedia(Protocol):
     def published(self, participant_id: str) -> Collection[PublishedTrack]: ...
 
     def set_recorder(self, publisher_id: str, source: str, sink: PacketSink | None) -> None:
-        """Give every RTP packet of this track (decrypted, as received) to ``sink``; None stops it."""
+        """Give every RTP packet of this track to ``sink`` as already parsed (sequence number, timestamp,
+        marker, payload without padding); None stops it."""
 
     def request_keyframe(self, publisher_id: str, source: str) -> None: ...
 
@@ -252,7 +257,7 @@ class Recorder:
             if track_id is None:
                 track_id = await self._new_track(entry, track)
                 entry.tracks[key] = track_id
-            media.set_recorder(key[0], key[1], self._sink(entry.writer, track_id))
+            media.set_recorder(key[0], key[1], entry.writer.sink(track_id))
             entry.tapped.add(key)
 
     async def _new_track(self, entry: _Part, track: PublishedTrack) -> str:
@@ -272,17 +277,6 @@ class Recorder:
             track_id = row.id
         entry.writer.add_track(track_id, kind)
         return track_id
-
-    @staticmethod
-    def _sink(writer: RecordingWriter, track_id: str) -> PacketSink:
-        def on_packet(data: bytes) -> None:
-            try:
-                packet = RtpHeader(data)
-            except MalformedPacket:
-                return
-            writer.on_packet(track_id, packet)
-
-        return on_packet
 
     async def _stop(self, session_id: str, part: str) -> None:
         entry = self._parts.pop((session_id, part), None)

@@ -9,7 +9,9 @@ runs on the event loop next to the media.
 :class:`TrackFile` is the blocking part, run on the recorder's writer thread: it muxes frames into the
 current segment with PyAV and closes segments, returning what the manifest needs (start, duration, size,
 SHA-256). The Matroska muxer closes a cluster every :data:`CLUSTER_MS` and flushes each write, so a process
-killed mid-segment leaves a file readable up to its last closed cluster: a crash loses about a second.
+killed mid-segment leaves a file readable up to its last closed cluster: a crash loses the open cluster and
+the frames not yet handed to the writer thread (:data:`recordings.writer.BATCH_SECONDS`), at most about a
+second and a quarter.
 
 Times are integer milliseconds from the start of the recording (Matroska's default timecode scale), so the
 segments of all tracks of one recording share one timeline.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -182,17 +185,40 @@ class TrackFile:
 
     def write(self, pts_ms: int, data: bytes, *, keyframe: bool) -> None:
         """Append a frame; times that do not increase are nudged to keep the file's timeline monotonic."""
-        if self._container is None or self._stream is None:
-            raise RuntimeError("no segment is open")
-        pts = max(pts_ms, self._last + 1)
-        packet = av.Packet(data)
-        packet.stream = self._stream
-        packet.pts = packet.dts = pts
-        packet.time_base = _MS
-        packet.is_keyframe = keyframe
-        self._container.mux(packet)
-        self._last = pts
-        self._frames += 1
+        self.write_frames(((pts_ms, keyframe, data, False),))
+
+    def write_frames(self, frames: Iterable[tuple[int, bool, bytes, bool]]) -> list[SegmentInfo]:
+        """Append frames ``(pts_ms, keyframe, data, opens_segment)`` in order, as :meth:`write` does; a frame
+        that opens a segment closes the current one first (:meth:`start_segment`). Returns the segments
+        closed. One call per batch of frames: the writer thread's cost per frame is little more than PyAV's.
+        """
+        closed: list[SegmentInfo] = []
+        stream: av.stream.Stream | None = self._stream
+        mux = None if self._container is None else self._container.mux_one
+        last, count = self._last, 0
+        try:
+            for pts, keyframe, data, opens in frames:
+                if opens:
+                    self._last, self._frames = last, self._frames + count
+                    count = 0
+                    segment = self.start_segment(pts, data)
+                    if segment is not None:
+                        closed.append(segment)
+                    assert self._container is not None
+                    stream, mux, last = self._stream, self._container.mux_one, self._last
+                    continue
+                if mux is None or stream is None:
+                    raise RuntimeError("no segment is open")
+                last = pts if pts > last else last + 1
+                packet = av.Packet(data)
+                packet.stream = stream  # its time base, milliseconds, is the stream's (see start_segment)
+                packet.pts = packet.dts = last
+                packet.is_keyframe = keyframe
+                mux(packet)
+                count += 1
+        finally:
+            self._last, self._frames = last, self._frames + count
+        return closed
 
     def _frame_ms(self) -> int:
         return frame_interval_ms(self._start, self._last, self._frames)

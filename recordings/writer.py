@@ -1,11 +1,22 @@
 """The recorder's file side: forwarded RTP packets in on the event loop, WebM segments out on one thread.
 
-:class:`RecordingWriter` takes each recorded track's packets as the forwarder sees them (``on_packet``,
-cheap, on the event loop): it reassembles frames (:mod:`recordings.frames`), places them on the recording's
-timeline, decides segment cuts and keyframe requests (:class:`~recordings.segments.SegmentPlan`), and hands
-the muxing to a single writer thread, so that a slow disk never stalls the media. What is queued for the
-thread is bounded (:data:`MAX_BACKLOG_BYTES`): beyond it frames are dropped, counted and the track waits for
-a keyframe, so memory stays flat whatever the disk does.
+:class:`RecordingWriter` takes each recorded track's packets as the forwarder has already parsed them
+(:meth:`RecordingWriter.sink`: sequence number, timestamp, marker and payload; cheap, on the event loop): it
+reassembles frames (:mod:`recordings.frames`), places them on the recording's timeline, decides segment
+cuts and keyframe requests (:class:`~recordings.segments.SegmentPlan`), and hands the muxing to a single
+writer thread, so that a slow disk never stalls the media. What is queued for the thread is bounded
+(:data:`MAX_BACKLOG_BYTES`): beyond it frames are dropped, counted and the track waits for a keyframe, so
+memory stays flat whatever the disk does.
+
+What runs per packet is kept to the least, because it runs next to the forwarding of every packet: a video
+packet arriving in order is appended to its frame's list (:class:`~recordings.frames.Vp8Assembler`), and an
+audio packet (50 a second per microphone) is checked for duplicates and set aside; the work per frame
+(timeline, segment plan, backlog) is done once per video frame as it completes and once per
+:data:`BATCH_SECONDS` for the audio frames set aside, and the frames go to the writer thread in one job per
+:data:`BATCH_SECONDS`: waking the thread costs more than muxing a frame (on this project's virtual machines
+≈80 µs of CPU per wake-up, against ≈2 µs per frame), so it is woken four times a second, not for each of a
+room's ≈240 frames. A frame waits at most that long before it is muxed; the muxer then holds it until its
+cluster closes (:data:`~recordings.segments.CLUSTER_MS`), which bounds what a crash can lose.
 
 Timeline: each track's RTP clock is tied to the recording's clock by arrival times (the earliest arrival
 relative to the RTP clock over the track's first second), and frames are placed by their RTP timestamps
@@ -17,23 +28,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from media.rtp import RtpHeader
 from recordings.frames import EncodedFrame, OpusFrames, Vp8Assembler
 from recordings.segments import SegmentInfo, SegmentPlan, TrackFile, TrackKind
 
-__all__ = ["MAX_BACKLOG_BYTES", "RecordingWriter", "TrackStats"]
+__all__ = ["MAX_BACKLOG_BYTES", "PacketSink", "RecordingWriter", "TrackStats"]
 
 log = logging.getLogger(__name__)
 
 MAX_BACKLOG_BYTES = 8 << 20
 ANCHOR_MS = 1000
-BATCH_SECONDS = 0.1
+BATCH_SECONDS = 0.25
 _CLOCK_RATES = {TrackKind.AUDIO: 48_000, TrackKind.VIDEO: 90_000}
+
+PacketSink = Callable[[int, int, int, bytes], None]
+"""``sink(sequence number, RTP timestamp, marker, payload)``: one packet of a recorded track, its payload
+without padding (what :class:`media.forwarder.SourceTrack` hands its recorder)."""
 
 
 @dataclass
@@ -45,26 +60,77 @@ class TrackStats:
     keyframe_requests: int = 0
 
 
-@dataclass
 class _Track:
-    id: str
-    kind: TrackKind
-    assembler: Vp8Assembler | OpusFrames
-    plan: SegmentPlan
-    file: TrackFile
-    stats: TrackStats = field(default_factory=TrackStats)
-    origin: tuple[int, int] | None = None  # (extended RTP timestamp, its time on the timeline in ms)
-    # Until the origin is fixed: the first frames with their arrival times (see _place).
-    anchoring: list[tuple[EncodedFrame, int]] = field(default_factory=list)
-    segments: list[SegmentInfo] = field(default_factory=list)  # only touched on the writer thread
-    failed: BaseException | None = None  # likewise
+    """One recorded track: its packets' way in (:meth:`on_video` / :meth:`on_audio`, the sink), its place on
+    the timeline and its segment file (the file and ``segments``/``failed`` only on the writer thread)."""
+
+    __slots__ = (
+        "anchoring",
+        "assembler",
+        "failed",
+        "file",
+        "id",
+        "kind",
+        "live",
+        "opus",
+        "origin",
+        "outbox",
+        "plan",
+        "rate",
+        "ready",
+        "segments",
+        "stats",
+        "writer",
+    )
+
+    def __init__(self, writer: RecordingWriter, track_id: str, kind: TrackKind, file: TrackFile) -> None:
+        self.writer = writer
+        self.id = track_id
+        self.kind = kind
+        self.rate = _CLOCK_RATES[kind]
+        self.assembler = Vp8Assembler()
+        self.opus = OpusFrames()
+        self.plan = SegmentPlan(kind, writer.segment_ms)
+        self.file = file
+        self.stats = TrackStats()
+        self.live = True  # False once the recording is closed: packets are ignored
+        self.origin: tuple[int, int] | None = None  # (extended RTP timestamp, its time on the timeline in ms)
+        # Until the origin is fixed: the first frames with their arrival times (see RecordingWriter._place).
+        self.anchoring: list[tuple[EncodedFrame, int]] = []
+        self.ready: list[EncodedFrame] = []  # audio frames waiting for the next hand-over
+        # Frames placed since the last hand-over, for the thread: (pts, keyframe, data, opens a segment).
+        self.outbox: list[tuple[int, bool, bytes, bool]] = []
+        self.segments: list[SegmentInfo] = []
+        self.failed: BaseException | None = None
+
+    def on_video(self, seq: int, timestamp: int, marker: int, payload: bytes) -> None:
+        if not self.live:
+            return
+        frames = self.assembler.take(seq, timestamp, marker, payload)
+        if frames:
+            self.writer._place(self, frames)
+        if marker:  # once per frame: time to ask for a keyframe (the next segment's, or one still missing)?
+            writer = self.writer
+            if self.plan.wants_keyframe(writer.elapsed_ms):
+                writer._ask_keyframe(self)
+
+    def on_audio(self, seq: int, timestamp: int, marker: int, payload: bytes) -> None:
+        if not self.live:
+            return
+        frame = self.opus.take(seq, timestamp, payload)
+        if frame is not None:
+            if self.origin is None:
+                self.writer._place(self, (frame,))
+            else:
+                self.ready.append(frame)
 
 
 class RecordingWriter:
     """Writes the tracks of one recording under ``directory``; see the module's docstring.
 
     ``request_keyframe(track_id)`` is called (on the loop) when a video track needs a keyframe: at the start,
-    after a loss, and just before a segment is due. ``now()`` is a monotonic clock in seconds.
+    after a loss, and just before a segment is due. ``now()`` is a monotonic clock in seconds. Create it and
+    add its tracks on the event loop that will run it.
     """
 
     def __init__(
@@ -86,11 +152,9 @@ class RecordingWriter:
         # the thread), so neither needs a lock, and their difference is the backlog.
         self._queued = 0
         self._done = 0
+        self._handed = 0  # bytes handed to the thread so far (of _queued)
         self._closed = False
-        # Frames are handed to the thread in batches (one job per BATCH_SECONDS, not one per frame): waking
-        # the thread for each of a room's ≈250 frames a second cost more than the muxing itself.
-        self._batch: list[tuple[_Track, str, int, EncodedFrame]] = []
-        self._batch_timer: asyncio.TimerHandle | None = None
+        self._ticker: asyncio.TimerHandle | None = None
 
     @property
     def elapsed_ms(self) -> int:
@@ -108,105 +172,114 @@ class RecordingWriter:
             raise RuntimeError("the recording is closed")
         if track_id in self._tracks:
             raise ValueError(f"track {track_id} is already recorded")
-        assembler: Vp8Assembler | OpusFrames = Vp8Assembler() if kind is TrackKind.VIDEO else OpusFrames()
-        self._tracks[track_id] = _Track(
-            track_id,
-            kind,
-            assembler,
-            SegmentPlan(kind, self.segment_ms),
-            TrackFile(self.directory, track_id, kind, channels=channels),
-        )
+        track = _Track(self, track_id, kind, TrackFile(self.directory, track_id, kind, channels=channels))
+        self._tracks[track_id] = track
+        if self._ticker is None:
+            self._ticker = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._tick)
         if kind is TrackKind.VIDEO:
-            self._ask_keyframe(self._tracks[track_id])
+            self._ask_keyframe(track)
+
+    def sink(self, track_id: str) -> PacketSink:
+        """The function to give every packet of a recorded track to (see :data:`PacketSink`)."""
+        track = self._tracks[track_id]
+        return track.on_video if track.kind is TrackKind.VIDEO else track.on_audio
 
     def on_packet(self, track_id: str, packet: RtpHeader) -> None:
-        """One forwarded packet of a recorded track (unknown tracks and a closed recording ignore it)."""
+        """One packet of a recorded track, parsed (unknown tracks and a closed recording ignore it)."""
         track = self._tracks.get(track_id)
-        if track is None or self._closed:
-            return
-        for frame in track.assembler.push(packet):
-            self._place(track, frame)
-        if track.kind is TrackKind.VIDEO and track.plan.wants_keyframe(self.elapsed_ms):
-            self._ask_keyframe(track)
+        if track is not None:
+            self.sink(track_id)(packet.sequence_number, packet.timestamp, packet.marker, packet.payload)
 
     def _ask_keyframe(self, track: _Track) -> None:
         track.stats.keyframe_requests += 1
         self._request_keyframe(track.id)
 
-    def _place(self, track: _Track, frame: EncodedFrame) -> None:
-        """Put a frame on the recording's timeline and hand it on.
+    def _place(self, track: _Track, frames: Sequence[EncodedFrame]) -> None:
+        """Put frames on the recording's timeline and hand them on.
 
         A track's RTP clock is tied to the timeline by arrival times: over its first :data:`ANCHOR_MS`, the
         earliest arrival relative to the RTP clock wins (a first packet that came late, or a sender that was
         catching up, would otherwise shift the whole track later). Those first frames wait until then.
         """
-        if track.origin is None:
-            track.anchoring.append((frame, self.elapsed_ms))
-            first_arrival = track.anchoring[0][1]
-            if self.elapsed_ms - first_arrival < ANCHOR_MS:
-                return
-            self._fix_origin(track)
-            waiting, track.anchoring = track.anchoring, []
-            for early, _ in waiting:
-                self._emit(track, early)
+        if track.origin is not None:
+            self._emit(track, frames)
             return
-        self._emit(track, frame)
+        now = self.elapsed_ms
+        track.anchoring += [(frame, now) for frame in frames]
+        if now - track.anchoring[0][1] >= ANCHOR_MS:
+            self._end_anchoring(track)
 
-    def _fix_origin(self, track: _Track) -> None:
-        rate = _CLOCK_RATES[track.kind]
+    def _end_anchoring(self, track: _Track) -> None:
         first_ts = track.anchoring[0][0].timestamp
-        origin_ms = min(arrival - (f.timestamp - first_ts) * 1000 // rate for f, arrival in track.anchoring)
+        origin_ms = min(
+            arrival - (f.timestamp - first_ts) * 1000 // track.rate for f, arrival in track.anchoring
+        )
         track.origin = (first_ts, max(origin_ms, 0))
+        waiting, track.anchoring = track.anchoring, []
+        self._emit(track, [frame for frame, _ in waiting])
 
-    def _emit(self, track: _Track, frame: EncodedFrame) -> None:
+    def _emit(self, track: _Track, frames: Sequence[EncodedFrame]) -> None:
         assert track.origin is not None
         first_ts, first_ms = track.origin
-        pts = first_ms + (frame.timestamp - first_ts) * 1000 // _CLOCK_RATES[track.kind]
-        if self.backlog_bytes + len(frame.data) > MAX_BACKLOG_BYTES:
-            track.stats.dropped_backlog += 1
-            if isinstance(track.assembler, Vp8Assembler):
-                track.assembler.require_keyframe()
-                self._ask_keyframe(track)
-            return
-        action = track.plan.accept(pts, frame.keyframe)
-        if action is None:
-            return
-        track.stats.frames += 1
-        self._queued += len(frame.data)
-        self._batch.append((track, action, pts, frame))
-        if self._batch_timer is None:
-            self._batch_timer = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._hand_over)
+        rate = track.rate
+        accept = track.plan.accept
+        outbox = track.outbox
+        broken = False  # a video frame was dropped: the frames after it need it, until a keyframe
+        for frame in frames:
+            pts = first_ms + (frame.timestamp - first_ts) * 1000 // rate
+            size = len(frame.data)
+            if broken and not frame.keyframe:
+                track.stats.dropped_backlog += 1
+                continue
+            if self._queued - self._done + size > MAX_BACKLOG_BYTES:
+                track.stats.dropped_backlog += 1
+                if track.kind is TrackKind.VIDEO:
+                    broken = True
+                    track.assembler.require_keyframe()
+                    self._ask_keyframe(track)
+                continue
+            broken = False
+            action = accept(pts, frame.keyframe)
+            if action is None:
+                continue
+            track.stats.frames += 1
+            self._queued += size
+            outbox.append((pts, frame.keyframe, frame.data, action != "write"))
+
+    def _tick(self) -> None:
+        self._ticker = None
+        self._hand_over()
+        if not self._closed:
+            self._ticker = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._tick)
 
     def _hand_over(self) -> None:
-        """Give the frames gathered since the last hand-over to the writer thread in one job."""
-        if self._batch_timer is not None:
-            self._batch_timer.cancel()
-            self._batch_timer = None
-        if self._batch:
-            batch, self._batch = self._batch, []
-            self._executor.submit(self._write_batch, batch)
+        """Place the audio frames set aside and give the frames gathered since the last hand-over to the
+        writer thread in one job."""
+        jobs = []
+        for track in self._tracks.values():
+            if track.ready:
+                ready, track.ready = track.ready, []
+                self._emit(track, ready)
+            if track.outbox:
+                jobs.append((track, track.outbox))
+                track.outbox = []
+        if jobs:
+            size, self._handed = self._queued - self._handed, self._queued
+            self._executor.submit(self._write_jobs, jobs, size)
 
-    def _write_batch(self, batch: list[tuple[_Track, str, int, EncodedFrame]]) -> None:
-        """On the writer thread."""
-        for track, action, pts, frame in batch:
-            self._write(track, action, pts, frame)
-
-    def _write(self, track: _Track, action: str, pts: int, frame: EncodedFrame) -> None:
-        """On the writer thread."""
+    def _write_jobs(self, jobs: list[tuple[_Track, list[tuple[int, bool, bytes, bool]]]], size: int) -> None:
+        """On the writer thread: each track's frames (``size`` bytes in all)."""
         try:
-            if track.failed is not None:
-                return
-            if action == "write":
-                track.file.write(pts, frame.data, keyframe=frame.keyframe)
-            else:
-                closed = track.file.start_segment(pts, frame.data)
-                if closed is not None:
-                    track.segments.append(closed)
-        except Exception as exc:  # a full disk, a vanished directory: keep what is written, say so
-            log.exception("recording track %s stopped writing", track.id)
-            track.failed = exc
+            for track, frames in jobs:
+                if track.failed is not None:
+                    continue
+                try:
+                    track.segments += track.file.write_frames(frames)
+                except Exception as exc:  # a full disk, a vanished directory: keep what is written, say so
+                    log.exception("recording track %s stopped writing", track.id)
+                    track.failed = exc
         finally:
-            self._done += len(frame.data)
+            self._done += size
 
     def _close_all(self) -> None:
         for track in self._tracks.values():
@@ -228,13 +301,14 @@ class RecordingWriter:
     async def close(self) -> dict[str, list[SegmentInfo]]:
         """Finish every track's last segment and return the segments of every track, by track id."""
         if not self._closed:
-            for track in self._tracks.values():  # tracks shorter than the anchoring window
-                if track.origin is None and track.anchoring:
-                    self._fix_origin(track)
-                    waiting, track.anchoring = track.anchoring, []
-                    for early, _ in waiting:
-                        self._emit(track, early)
+            for track in self._tracks.values():
+                track.live = False
+                if track.origin is None and track.anchoring:  # tracks shorter than the anchoring window
+                    self._end_anchoring(track)
             self._closed = True
+            if self._ticker is not None:
+                self._ticker.cancel()
+                self._ticker = None
             self._hand_over()
             await asyncio.wrap_future(self._executor.submit(self._close_all))
             self._executor.shutdown(wait=True)

@@ -81,6 +81,51 @@ def test_a_lost_packet_drops_frames_until_the_next_keyframe(video: EncodedVideo)
     assert decodes(frames) == len(kept)
 
 
+def renumbered(packets: list[tuple[int, int, bool, bytes]]) -> list[tuple[int, int, bool, bytes]]:
+    """(seq, timestamp, marker, payload) with consecutive sequence numbers from the first one."""
+    first = packets[0][0]
+    return [((first + i) & 0xFFFF, ts, marker, payload) for i, (_, ts, marker, payload) in enumerate(packets)]
+
+
+def fields(packet: RtpHeader) -> tuple[int, int, bool, bytes]:
+    """What the forwarder hands the recorder."""
+    return packet.sequence_number, packet.timestamp, packet.marker, packet.payload
+
+
+def test_padding_packets_between_and_inside_frames_lose_nothing(video: EncodedVideo) -> None:
+    # A browser probing for bandwidth sends padding-only packets (empty payload) with their own sequence
+    # numbers: between frames (the last frame's timestamp) and, rarely, among a frame's packets.
+    packets: list[tuple[int, int, bool, bytes]] = []
+    for index, (timestamp, _, numbers) in enumerate(video.frames):
+        frame = [fields(video.packets[i]) for i in numbers]
+        if index % 3 == 1:
+            frame.insert(1, (0, timestamp, False, b""))
+        packets += frame
+        if index % 4 == 0:
+            packets += [(0, timestamp, False, b"")] * 2
+    assembler = Vp8Assembler()
+    frames = [frame for packet in renumbered(packets) for frame in assembler.take(*packet)]
+    assert [f.data for f in frames] == [expected(video, i) for i in range(40)]
+    assert assembler.dropped == assembler.malformed == 0
+
+
+def test_frames_complete_on_their_marker_before_and_after_a_reordering(video: EncodedVideo) -> None:
+    packets = [fields(p) for p in video.packets]
+    _, _, fifth = video.frames[5]
+    swapped = [*packets[: fifth[2]], packets[fifth[3]], packets[fifth[2]], *packets[fifth[3] + 1 :]]
+    assembler = Vp8Assembler()
+    completed_at: list[int] = []
+    frames: list[EncodedFrame] = []
+    for position, packet in enumerate(swapped):
+        out = assembler.take(*packet)
+        frames += out
+        completed_at += [position] * len(out)
+    assert [f.data for f in frames] == [expected(video, i) for i in range(40)]
+    # Every frame, the reordered one too, came out with its marker packet: none waited for a later packet.
+    assert completed_at == [numbers[-1] for _, _, numbers in video.frames]
+    assert assembler.waiting == 0
+
+
 def test_waits_for_a_keyframe_when_joining_mid_stream(video: EncodedVideo) -> None:
     _, _, third = video.frames[3]
     assembler = Vp8Assembler()
@@ -102,8 +147,8 @@ def test_malformed_packets_are_counted_not_fatal(video: EncodedVideo) -> None:
     assembler = Vp8Assembler()
     broken = RtpHeader(video.packets[0].data[:12] + b"\x80")  # X bit set, descriptor cut off
     empty = RtpHeader(video.packets[0].data[:12] + b"\x10")  # a descriptor and no VP8 data
-    assert assembler.push(broken) == []
-    assert assembler.push(empty) == []
+    assert assembler.push(broken) == ()
+    assert assembler.push(empty) == ()
     assert assembler.malformed == 2
     assert len(feed(assembler, video.packets)) == 40
 

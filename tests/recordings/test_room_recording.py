@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from recordings import writer as writer_module
+from recordings.recorder import Recorder
 from recordings.service import RecordingStatus, recording_directory, verify
 from recordings.tables import Recording
 from tests.recordings.media import decode_all
 from tests.signaling.test_room_media import MediaPeer, loopback_only, settings  # noqa: F401 - fixtures
-from tests.signaling.test_room_protocol import Peer, admitted, close_all
+from tests.signaling.test_room_protocol import Client, Peer, admitted, close_all
+from web.app import SIGNALING
 from web.services import Services
 
 pytestmark = pytest.mark.timeout(90)
@@ -36,9 +38,12 @@ async def consent_all(peers: dict[str, Peer], part: str, *names: str) -> None:
 
 
 async def test_a_consented_session_is_recorded_and_every_track_decodes(
-    scene: dict[str, Any], services: Services
+    scene: dict[str, Any], services: Services, client: Client
 ) -> None:
     loop = asyncio.get_running_loop()
+    recorder = client.app[SIGNALING].recording
+    assert isinstance(recorder, Recorder)
+    assert recorder.load().recordings == 0
     peers = await admitted(scene, "worker", "employer")
     ids, sid = scene["ids"], scene["session_id"]
     media = {name: MediaPeer(peer) for name, peer in peers.items()}
@@ -57,6 +62,7 @@ async def test_a_consented_session_is_recorded_and_every_track_decodes(
         assert (await peers["employer"].call("answer_recording", {"consent": True}))["ok"]
         [recording] = await recordings_of(services, sid)
         assert recording.status == RecordingStatus.RECORDING
+        assert recorder.load().recordings == 1
 
         seen = worker.frames[ids["mediator"]]
         await worker.until(lambda: worker.frames[ids["mediator"]] >= seen + 120, seconds=30)  # ≈4 s
@@ -107,6 +113,10 @@ async def test_a_consented_session_is_recorded_and_every_track_decodes(
         video_end = video["start_ms"] + video["duration_ms"]
         assert abs(audio_end - video_end) < 100, (person, audio_end, video_end)
     assert await asyncio.to_thread(verify, recording, services.settings.effective_media_dir) == []
+    # What /metrics reads: nothing in progress, every frame written counted, none dropped.
+    load = recorder.load()
+    assert (load.recordings, load.tracks, load.backlog_bytes, load.frames_dropped) == (0, 0, 0, 0)
+    assert load.frames == sum(s["frames"] for t in manifest["tracks"] for s in t["segments"])
 
 
 async def test_a_caucus_is_recorded_as_its_own_part(scene: dict[str, Any], services: Services) -> None:

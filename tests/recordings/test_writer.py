@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from aiortc.rtp import RtpPacket
 
 from recordings import writer as writer_module
 from recordings.segments import TrackKind
-from recordings.writer import RecordingWriter
+from recordings.writer import RecordingWriter, TrackStats
 from tests.recordings.media import LiveCamera, decode_all, opus_packets
 
 
@@ -81,6 +82,10 @@ async def test_camera_and_microphone_are_recorded_in_aligned_segments(tmp_path: 
     assert isinstance(writer, RecordingWriter)
     assert writer.backlog_bytes == 0
     assert writer.failures() == {}
+    # What the metrics read (Recorder.load): every frame written counted, none dropped.
+    for track, segments in (("cam", video), ("mic", audio)):
+        stats = writer.stats(track)
+        assert (stats.frames, stats.dropped_backlog) == (sum(s.frames for s in segments), 0)
 
 
 async def test_a_full_backlog_drops_frames_instead_of_growing(
@@ -95,6 +100,30 @@ async def test_a_full_backlog_drops_frames_instead_of_growing(
     assert writer.stats("cam").keyframe_requests > 1
     assert result["segments"] == {"cam": [], "mic": []}
     assert writer.backlog_bytes == 0
+    assert writer.stats("mic") == TrackStats(frames=0, dropped_backlog=50, keyframe_requests=0)
+
+
+async def test_the_sink_takes_what_the_forwarder_parsed(tmp_path: Path) -> None:
+    # As SourceTrack.on_rtp hands them over: aiortc's parse of each packet, whose payload has no padding.
+    clock = Clock()
+    writer = RecordingWriter(tmp_path, segment_ms=60_000, now=clock, request_keyframe=lambda _: None)
+    writer.add_track("cam", TrackKind.VIDEO)
+    sink = writer.sink("cam")
+    camera = LiveCamera()
+    for index in range(60):
+        clock.now += 1 / 30
+        for packet in camera.next_frame():
+            padded = RtpPacket.parse(packet.data)
+            padded.padding_size = 1 + index % 8  # a sender may pad any packet
+            parsed = RtpPacket.parse(padded.serialize())
+            assert parsed.payload == packet.payload
+            sink(parsed.sequence_number, parsed.timestamp, parsed.marker, parsed.payload)
+    [segment] = (await writer.close())["cam"]
+    assert segment.frames == 60
+    frames, _, size = decode_all(str(tmp_path / segment.file))
+    assert (frames, size) == (60, (320, 240))
+    sink(camera.seq, 0, 1, b"\x10\x00")  # after the close: ignored
+    assert writer.stats("cam").frames == 60
 
 
 async def test_an_unwritable_directory_is_reported_not_raised(tmp_path: Path) -> None:
