@@ -105,6 +105,8 @@ class _Part:
     tracks: dict[tuple[str, str], str] = field(default_factory=dict)  # (publisher, source) → track id
     tapped: set[tuple[str, str]] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    # The published track each recorded one was last fed from: a new one is a new stream (a reconnect).
+    sources: dict[tuple[str, str], PublishedTrack] = field(default_factory=dict)
 
 
 class Recorder:
@@ -257,6 +259,11 @@ class Recorder:
             if track_id is None:
                 track_id = await self._new_track(entry, track)
                 entry.tracks[key] = track_id
+            elif entry.sources.get(key) is not track:
+                # The publisher reconnected (or renegotiated): another SSRC, other sequence numbers and
+                # timestamps. The same file goes on, anchored afresh from the next keyframe.
+                entry.writer.restart_track(track_id)
+            entry.sources[key] = track
             media.set_recorder(key[0], key[1], entry.writer.sink(track_id))
             entry.tapped.add(key)
 

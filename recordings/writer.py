@@ -179,6 +179,24 @@ class RecordingWriter:
         if kind is TrackKind.VIDEO:
             self._ask_keyframe(track)
 
+    def restart_track(self, track_id: str) -> None:
+        """The track's stream starts again (its publisher reconnected: a new SSRC, new sequence numbers and
+        timestamps). What was assembled of the old stream is placed first; then the new one is assembled from
+        its first keyframe and anchored afresh by arrival time, on the same timeline, into the same file."""
+        track = self._tracks.get(track_id)
+        if track is None or not track.live:
+            return
+        if track.anchoring:
+            self._end_anchoring(track)
+        if track.ready:
+            self._emit(track, track.ready)
+            track.ready = []
+        track.assembler = Vp8Assembler()
+        track.opus = OpusFrames()
+        track.origin = None
+        if track.kind is TrackKind.VIDEO:
+            self._ask_keyframe(track)
+
     def sink(self, track_id: str) -> PacketSink:
         """The function to give every packet of a recorded track to (see :data:`PacketSink`)."""
         track = self._tracks[track_id]

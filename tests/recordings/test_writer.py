@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from aiortc.rtp import RtpPacket
 
+from media.rtp import RtpHeader
 from recordings import writer as writer_module
 from recordings.segments import TrackKind
 from recordings.writer import RecordingWriter, TrackStats
@@ -145,3 +146,58 @@ async def test_tracks_are_added_once_and_not_after_close(tmp_path: Path) -> None
     assert await writer.close() == {"mic": []}
     with pytest.raises(RuntimeError, match="closed"):
         writer.add_track("cam", TrackKind.VIDEO)
+
+
+def _play(
+    writer: RecordingWriter,
+    clock: Clock,
+    asked: list[str],
+    camera: LiveCamera,
+    audio: list[RtpHeader],
+    seconds: float,
+) -> None:
+    """``seconds`` of the camera (30 fps, a keyframe when the writer asked) and the microphone, interleaved
+    as they would arrive, from the clock's now."""
+    start = clock.now
+    events = sorted(
+        [(start + i * 0.020, "a", i) for i in range(len(audio))]
+        + [(start + 0.010 + i / 30, "v", i) for i in range(int(seconds * 30))]
+    )
+    for at, kind, index in events:
+        clock.now = at
+        if kind == "a":
+            writer.on_packet("mic", audio[index])
+        else:
+            wanted = "cam" in asked
+            asked.clear()
+            for packet in camera.next_frame(keyframe=wanted and index > 0):
+                writer.on_packet("cam", packet)
+    clock.now = start + seconds
+
+
+async def test_a_publisher_who_reconnects_goes_on_in_the_same_files(tmp_path: Path) -> None:
+    """A reconnect is a new stream: other sequence numbers (here far behind the old ones, which the old
+    stream's state would take for late duplicates for minutes) and a timestamp that starts again. After
+    ``restart_track`` the same files go on, anchored afresh: nothing of either stream is lost."""
+    clock = Clock()
+    asked: list[str] = []
+    writer = RecordingWriter(tmp_path, segment_ms=2_000, now=clock, request_keyframe=asked.append)
+    writer.add_track("cam", TrackKind.VIDEO)
+    writer.add_track("mic", TrackKind.AUDIO)
+    _play(writer, clock, asked, LiveCamera(first_seq=40_000), opus_packets(150, first_ts=123_456), 3.0)
+    writer.restart_track("cam")
+    writer.restart_track("mic")
+    assert "cam" in asked  # the new stream is recorded from its first keyframe: ask for it
+    _play(writer, clock, asked, LiveCamera(first_seq=1_000), opus_packets(150, first_seq=3, first_ts=5), 3.0)
+    segments = await writer.close()
+    video, audio = segments["cam"], segments["mic"]
+    assert sum(s.frames for s in audio) == 300
+    assert sum(s.frames for s in video) >= 175  # all but what was in flight at the cut
+    video_span = video[-1].start_ms + video[-1].duration_ms - video[0].start_ms
+    audio_span = audio[-1].start_ms + audio[-1].duration_ms - audio[0].start_ms
+    assert video_span == pytest.approx(6000, rel=0.03)
+    assert audio_span == pytest.approx(6000, rel=0.03)
+    for segment in video:
+        frames, _, _ = decode_all(str(tmp_path / segment.file))
+        assert frames == segment.frames
+    assert writer.failures() == {}
