@@ -74,6 +74,7 @@ __all__ = [
     "sign_as_party",
     "view",
     "viewed",
+    "withdraw_code",
 ]
 
 
@@ -287,6 +288,40 @@ async def send_code(
         expires_at=expires,
         attempts_allowed=rules.max_attempts,
         next_code_after=now + rules.min_interval,
+    )
+
+
+async def withdraw_code(
+    session: AsyncSession, env: CaseEnv, actor: Principal, row: SigningRound, signer: SigningSigner
+) -> None:
+    """The signer's newest code never reached them (the SMS gateway refused it, after the code was stored):
+    removed, so that it neither counts against the rate limit nor replaces a code that did arrive; the
+    trail says so."""
+    code = await session.scalar(
+        select(SigningCode)
+        .where(
+            SigningCode.round_id == row.id,
+            SigningCode.signer_id == signer.signer_id,
+            SigningCode.used_at.is_(None),
+        )
+        .order_by(SigningCode.sent_at.desc())
+        .limit(1)
+    )
+    if code is None:
+        return
+    await session.delete(code)
+    await trail_store.append(
+        session,
+        case_id=row.case_id,
+        at=env.now(),
+        actor=actor,
+        action=Action.CODE_NOT_DELIVERED,
+        round_id=row.id,
+        version_id=row.version_id,
+        signer_id=signer.signer_id,
+        auth_method=actor.auth_method.value,
+        document_sha256=row.document_sha256,
+        details={"code_id": code.id},
     )
 
 

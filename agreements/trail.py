@@ -43,6 +43,7 @@ class Action(StrEnum):
     CODE_SENT = "otp_sent"
     CODE_VERIFIED = "otp_verified"
     CODE_FAILED = "otp_failed"
+    CODE_NOT_DELIVERED = "otp_not_delivered"  # the SMS gateway refused it: withdrawn
     VIEWED = "viewed"
     SIGNED = "signed"
     REFUSED = "refused"

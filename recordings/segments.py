@@ -102,11 +102,12 @@ class SegmentPlan:
             return "rotate"
         return "write"
 
-    def wants_keyframe(self, now_ms: int) -> bool:
-        """Whether to ask the publisher for a keyframe now (video only; rate-limited here as well)."""
+    def wants_keyframe(self, now_ms: int, *, needed: bool = False) -> bool:
+        """Whether to ask the publisher for a keyframe now (video only; rate-limited here as well): before the
+        next segment is due, or at once when ``needed`` (the frames wait for one after a loss)."""
         if self.kind is not TrackKind.VIDEO:
             return False
-        if self._start is not None and now_ms - self._start < self.segment_ms - self.lead_ms:
+        if not needed and self._start is not None and now_ms - self._start < self.segment_ms - self.lead_ms:
             return False
         if self._asked_at is not None and now_ms - self._asked_at < KEYFRAME_RETRY_MS:
             return False

@@ -111,7 +111,7 @@ class _Track:
             self.writer._place(self, frames)
         if marker:  # once per frame: time to ask for a keyframe (the next segment's, or one still missing)?
             writer = self.writer
-            if self.plan.wants_keyframe(writer.elapsed_ms):
+            if self.plan.wants_keyframe(writer.elapsed_ms, needed=self.assembler.waiting_for_keyframe):
                 writer._ask_keyframe(self)
 
     def on_audio(self, seq: int, timestamp: int, marker: int, payload: bytes) -> None:

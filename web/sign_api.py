@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal
 from agreements import sealing_service, signatures
@@ -31,7 +32,7 @@ from agreements.signing_schemas import CodeSentOut, PartyRoundOut, PartySignatur
 from agreements.tables import SigningRound, SigningSigner
 from cases import audit
 from cases.tables import Case
-from rooms.notify import AfterCommit
+from rooms.notify import AfterCommit, NotifyFailed
 from tiaojie.errors import Unauthenticated
 from web.api.signing import document_response, signing_policy
 from web.auth import client_ip
@@ -62,9 +63,15 @@ async def authenticate_link(request: web.Request, services: Services) -> Princip
 
 
 async def _mine(call: ApiCall, *, lock: bool) -> tuple[SigningSigner, SigningRound, Case]:
-    signer = await call.session.get(SigningSigner, call.request[_SIGNER])
-    row = await call.session.get(SigningRound, signer.round_id) if signer is not None else None
-    case = await call.session.get(Case, row.case_id, with_for_update=lock) if row is not None else None
+    return await _mine_in(call.session, call.request[_SIGNER], lock=lock)
+
+
+async def _mine_in(
+    session: AsyncSession, signer_row_id: str, *, lock: bool = False
+) -> tuple[SigningSigner, SigningRound, Case]:
+    signer = await session.get(SigningSigner, signer_row_id)
+    row = await session.get(SigningRound, signer.round_id) if signer is not None else None
+    case = await session.get(Case, row.case_id, with_for_update=lock) if row is not None else None
     if signer is None or row is None or case is None:
         raise Unauthenticated("this signing link no longer exists", code="link_invalid")
     return signer, row, case
@@ -115,7 +122,19 @@ def build_sign_router() -> ApiRouter:
         `version_superseded`, `case_not_awaiting_signatures`."""
         signer, row, case = await _mine(call, lock=True)
         sms = AfterCommit(call.services.notifier)  # the gateway is called once the code is stored, not before
-        call.after_commit.append(sms.deliver)
+
+        async def deliver() -> None:
+            try:
+                await sms.deliver()
+            except NotifyFailed:
+                async with call.services.db.session() as session:  # it never arrived: withdrawn
+                    mine, round_row, _ = await _mine_in(session, call.request[_SIGNER])
+                    await signatures.withdraw_code(
+                        session, call.services.cases, call.principal, round_row, mine
+                    )
+                raise
+
+        call.after_commit.append(deliver)
         return await signatures.send_code(
             call.session,
             call.services.cases,

@@ -210,6 +210,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     ),
     "err.unknown_round": _m("找不到此签署。", "This signing no longer exists."),
     "err.not_found": _m("找不到此签署。", "This signing no longer exists."),
+    "err.notify_failed": _m(
+        "短信发送失败，请稍后再试；如多次失败，请联系调解员。",
+        "The text message could not be sent: try again in a moment, or contact the mediator.",
+    ),
     "err.not_sealed": _m(
         "已签章的协议文件尚未生成，请稍后刷新。",
         "The sealed agreement is not ready yet: refresh in a moment.",

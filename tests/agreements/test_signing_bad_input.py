@@ -376,4 +376,12 @@ async def test_the_sms_gateway_is_called_after_the_code_is_stored(
 
     monkeypatch.setattr(gateway, "send", refusing)
     actors.clock.advance(timedelta(minutes=2))
+    delivered = last_code(actors)
     await worker.expect("POST", "/code", 400, code="notify_failed")
+    # The undelivered code was withdrawn: it does not count against the limit (a code may be asked for
+    # again at once), and the code that did arrive still works.
+    monkeypatch.setattr(gateway, "send", original)
+    body = {"document_sha256": version["pdf_sha256"], "auth": {"method": "one_time_code", "code": delivered}}
+    await worker.expect("POST", "/signature", 201, json={**body, "signature": drawing()})
+    trail = await mediator.get(f"/cases/{case['id']}/agreement/trail")
+    assert "otp_not_delivered" in [e["action"] for e in trail["entries"]]

@@ -201,3 +201,29 @@ async def test_a_publisher_who_reconnects_goes_on_in_the_same_files(tmp_path: Pa
         frames, _, _ = decode_all(str(tmp_path / segment.file))
         assert frames == segment.frames
     assert writer.failures() == {}
+
+
+async def test_a_lost_packet_mid_segment_asks_for_a_keyframe_at_once(tmp_path: Path) -> None:
+    """A packet lost for good: the frames wait for a keyframe, and the writer asks for one within the retry
+    interval, not when the (here one-minute) segment is due."""
+    clock = Clock()
+    asked: list[str] = []
+    writer = RecordingWriter(tmp_path, segment_ms=60_000, now=clock, request_keyframe=asked.append)
+    writer.add_track("cam", TrackKind.VIDEO)
+    camera = LiveCamera()
+    asked.clear()
+    lost_at = None
+    for index in range(240):  # 8 s at 30 fps
+        clock.now += 1 / 30
+        packets = camera.next_frame(keyframe="cam" in asked and lost_at is not None)
+        if "cam" in asked and lost_at is not None:
+            break
+        for position, packet in enumerate(packets):
+            if index == 60 and position == 0:  # the first packet of frame 60 never arrives
+                lost_at = clock.now
+                continue
+            writer.on_packet("cam", packet)
+    assert lost_at is not None
+    assert "cam" in asked
+    assert clock.now - lost_at < 2.5 + 512 / 30 / len(packets)  # the reorder window, then the retry interval
+    await writer.close()

@@ -800,6 +800,7 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "signing.action.otp_sent": _m("发送验证码", "Code sent"),
         "signing.action.otp_verified": _m("验证码正确", "Code verified"),
         "signing.action.otp_failed": _m("验证码错误", "Wrong code"),
+        "signing.action.otp_not_delivered": _m("验证码短信未送达，已作废", "Code not delivered: withdrawn"),
         "signing.action.viewed": _m("查看协议", "Document viewed"),
         "signing.action.signed": _m("签名", "Signed"),
         "signing.action.refused": _m("拒绝签署", "Refused"),
