@@ -289,5 +289,6 @@ class RenderWorker:
                 if self.on_done is not None:
                     self.on_done(outcome)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            with contextlib.suppress(TimeoutError):  # not wait_for: it can swallow a cancellation (3.11)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()

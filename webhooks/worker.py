@@ -201,8 +201,11 @@ class DeliveryWorker:
                             task = asyncio.create_task(self._deliver(job, finished))
                             in_flight[task] = job.endpoint_id
                             task.add_done_callback(in_flight.pop)
+                        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+                        # that arrives as the wait ends, and this loop would then run on after shutdown.
                         with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._wake.wait(), min(poll, left))
+                            async with asyncio.timeout(min(poll, left)):
+                                await self._wake.wait()
                         if linger > 0 and self._wake.is_set():
                             await asyncio.sleep(linger)
                 except asyncio.CancelledError:
