@@ -205,15 +205,12 @@ async def _void(session: AsyncSession, env: CaseEnv, actor: Principal, row: Sign
     now = env.now()
     row.status = SigningStatus.VOID.value
     row.closed_at = now
-    await trail_store.append(
+    await trail_store.append_for_round(
         session,
-        case_id=row.case_id,
+        row,
         at=now,
         actor=actor,
         action=Action.VOIDED,
-        round_id=row.id,
-        version_id=row.version_id,
-        document_sha256=row.document_sha256,
         details={"why": why},
     )
 
@@ -283,15 +280,12 @@ async def _issue_links(
             )
         )
     if out:
-        await trail_store.append(
+        await trail_store.append_for_round(
             session,
-            case_id=case.id,
+            row,
             at=now,
             actor=actor,
             action=Action.LINKS_ISSUED,
-            round_id=row.id,
-            version_id=row.version_id,
-            document_sha256=row.document_sha256,
             details={
                 "signers": [s.signer_id for s in signers],
                 "notified": [o.signer_id for o in out if o.notified],

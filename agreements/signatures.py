@@ -14,7 +14,7 @@ of a step whose writes (the attempt, the trail entry) the caller commits before 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -187,17 +187,14 @@ async def view(
     """Record that ``actor`` fetched the round's document; the version (its PDF is what is served)."""
     version = await session.get(AgreementVersion, row.version_id)
     assert version is not None
-    await trail_store.append(
+    await trail_store.append_for_round(
         session,
-        case_id=case.id,
+        row,
         at=env.now(),
         actor=actor,
         action=Action.VIEWED,
-        round_id=row.id,
-        version_id=row.version_id,
         signer_id=signer_id,
         auth_method=actor.auth_method.value,
-        document_sha256=row.document_sha256,
     )
     return version
 
@@ -270,17 +267,14 @@ async def send_code(
         f"{minutes} 分钟内有效。请勿将验证码告诉他人。"
     )
     await notifier.send(Message(signer.phone, text, "one_time_code"))
-    await trail_store.append(
+    await trail_store.append_for_round(
         session,
-        case_id=case.id,
+        row,
         at=now,
         actor=actor,
         action=Action.CODE_SENT,
-        round_id=row.id,
-        version_id=row.version_id,
         signer_id=signer.signer_id,
         auth_method=actor.auth_method.value,
-        document_sha256=row.document_sha256,
         details={"code_id": row_id, "sent_to": masked, "expires_at": expires.isoformat()},
     )
     return CodeSentOut(
@@ -310,17 +304,14 @@ async def withdraw_code(
     if code is None:
         return
     await session.delete(code)
-    await trail_store.append(
+    await trail_store.append_for_round(
         session,
-        case_id=row.case_id,
+        row,
         at=env.now(),
         actor=actor,
         action=Action.CODE_NOT_DELIVERED,
-        round_id=row.id,
-        version_id=row.version_id,
         signer_id=signer.signer_id,
         auth_method=actor.auth_method.value,
-        document_sha256=row.document_sha256,
         details={"code_id": code.id},
     )
 
@@ -370,34 +361,28 @@ async def _check_code(
     if verdict is Verdict.WRONG:
         latest.attempts += 1
         left = max(0, policy.codes.max_attempts - latest.attempts)
-        await trail_store.append(
+        await trail_store.append_for_round(
             session,
-            case_id=row.case_id,
+            row,
             at=now,
             actor=actor,
             action=Action.CODE_FAILED,
-            round_id=row.id,
-            version_id=row.version_id,
             signer_id=signer.signer_id,
             auth_method=AuthMethod.ONE_TIME_CODE.value,
-            document_sha256=row.document_sha256,
             details={**details, "attempts": latest.attempts, "attempts_left": left},
         )
         raise RecordedFailure(
             InvalidInput("the code is wrong", field="auth.code", code="otp_wrong", attempts_left=left)
         )
     latest.used_at = now
-    await trail_store.append(
+    await trail_store.append_for_round(
         session,
-        case_id=row.case_id,
+        row,
         at=now,
         actor=actor,
         action=Action.CODE_VERIFIED,
-        round_id=row.id,
-        version_id=row.version_id,
         signer_id=signer.signer_id,
         auth_method=AuthMethod.ONE_TIME_CODE.value,
-        document_sha256=row.document_sha256,
         details=details,
     )
 
@@ -450,17 +435,14 @@ async def _record(
     session.add(signature)
     signer.status = "signed"
     await session.flush()
-    await trail_store.append(
+    await trail_store.append_for_round(
         session,
-        case_id=case.id,
+        row,
         at=now,
         actor=actor,
         action=Action.SEALED if signer.kind == "organisation" else Action.SIGNED,
-        round_id=row.id,
-        version_id=row.version_id,
         signer_id=signer.signer_id,
         auth_method=auth.value,
-        document_sha256=row.document_sha256,
         details={
             "signature_id": signature.id,
             "role": signer.role,
@@ -468,24 +450,37 @@ async def _record(
             **({"strokes_sha256": strokes_sha} if strokes_sha else {}),
         },
     )
-    await emit(
-        session,
-        court_id=case.court_id,
-        case_id=case.id,
-        event_type=EventType.AGREEMENT_SIGNED,
-        data=agreement_data(
-            case_id=case.id,
-            agreement_id=row.version_id,
-            sha256=row.document_sha256,
-            outcome=None,
-            signed_by=list(after.signed),
-            effective_at=None,
-        ),
-        occurred_at=now,
+    await _tell_court(
+        session, case, row, EventType.AGREEMENT_SIGNED, after, at=now, outcome=None, effective_at=None
     )
     if Event.TOOK_EFFECT in events:
         await _take_effect(session, env, actor, case, row, after)
     return signature
+
+
+async def _tell_court(
+    session: AsyncSession,
+    case: Case,
+    row: SigningRound,
+    event_type: EventType,
+    after: Signing,
+    *,
+    at: datetime,
+    outcome: Outcome | None,
+    effective_at: datetime | None,
+) -> None:
+    """The court's webhook about the round's agreement (signed by one more signer, or in effect)."""
+    data = agreement_data(
+        case_id=case.id,
+        agreement_id=row.version_id,
+        sha256=row.document_sha256,
+        outcome=outcome,
+        signed_by=list(after.signed),
+        effective_at=effective_at,
+    )
+    await emit(
+        session, court_id=case.court_id, case_id=case.id, event_type=event_type, data=data, occurred_at=at
+    )
 
 
 async def _take_effect(
@@ -507,31 +502,16 @@ async def _take_effect(
         outcome=outcome,
         data={"round_id": row.id, "version_id": row.version_id, "agreement_sha256": row.document_sha256},
     )
-    await trail_store.append(
+    await trail_store.append_for_round(
         session,
-        case_id=case.id,
+        row,
         at=now,
         actor=actor,
         action=Action.EFFECTIVE,
-        round_id=row.id,
-        version_id=row.version_id,
-        document_sha256=row.document_sha256,
         details={"outcome": outcome.value, "signed_by": list(after.signed)},
     )
-    await emit(
-        session,
-        court_id=case.court_id,
-        case_id=case.id,
-        event_type=EventType.AGREEMENT_EFFECTIVE,
-        data=agreement_data(
-            case_id=case.id,
-            agreement_id=row.version_id,
-            sha256=row.document_sha256,
-            outcome=outcome,
-            signed_by=list(after.signed),
-            effective_at=now,
-        ),
-        occurred_at=now,
+    await _tell_court(
+        session, case, row, EventType.AGREEMENT_EFFECTIVE, after, at=now, outcome=outcome, effective_at=now
     )
     mark_effective(session)
 
@@ -692,17 +672,14 @@ async def refuse_as_party(
     row.refusal_signer_id = signer.signer_id
     row.refusal_reason = after.refusal.reason
     signer.status = "refused"
-    await trail_store.append(
+    await trail_store.append_for_round(
         session,
-        case_id=case.id,
+        row,
         at=now,
         actor=actor,
         action=Action.REFUSED,
-        round_id=row.id,
-        version_id=row.version_id,
         signer_id=signer.signer_id,
         auth_method=actor.auth_method.value,
-        document_sha256=row.document_sha256,
         details={"reason": after.refusal.reason},
     )
     await apply_event(

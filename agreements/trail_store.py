@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.principal import Principal
-from agreements.tables import AgreementTrailEntry
+from agreements.tables import AgreementTrailEntry, SigningRound
 from agreements.trail import Action, Entry, chain
 
 __all__ = ["append", "entries", "to_entry"]
@@ -51,6 +51,33 @@ async def _last(session: AsyncSession, case_id: str) -> AgreementTrailEntry | No
         .limit(1)
     )
     return row
+
+
+async def append_for_round(
+    session: AsyncSession,
+    row: SigningRound,
+    *,
+    at: datetime,
+    actor: Principal,
+    action: Action,
+    signer_id: str | None = None,
+    auth_method: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Entry:
+    """:func:`append` for a step of one signing round: its case, round, version and document hash."""
+    return await append(
+        session,
+        case_id=row.case_id,
+        at=at,
+        actor=actor,
+        action=action,
+        round_id=row.id,
+        version_id=row.version_id,
+        signer_id=signer_id,
+        auth_method=auth_method,
+        document_sha256=row.document_sha256,
+        details=details,
+    )
 
 
 async def append(
