@@ -226,11 +226,12 @@ async def _close_all(people: Sequence[Participant]) -> None:
 # --- tiaojie ------------------------------------------------------------------------------------------------
 
 
-def _server_env(data_dir: Path) -> dict[str, str]:
+def _server_env(data_dir: Path, event_loop: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIAOJIE_")}
     env["TIAOJIE_DATA_DIR"] = str(data_dir)
     env["TIAOJIE_ANNOUNCED_ADDRESSES"] = LOOPBACK
     env["TIAOJIE_LOG_LEVEL"] = "WARNING"
+    env["TIAOJIE_EVENT_LOOP"] = event_loop
     return env
 
 
@@ -239,7 +240,7 @@ async def run_tiaojie(
 ) -> RunResult:
     data_dir = work / "tiaojie"
     data_dir.mkdir()
-    env = _server_env(data_dir)
+    env = _server_env(data_dir, args.event_loop)
     demo = run_demo(env)
     server = Server(env, work / "server.log")
     connections: list[RoomConnection] = []
@@ -431,6 +432,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "core: more than two saturate a 2-core machine",
     )
     parser.add_argument("--no-tiaojie", dest="tiaojie", action="store_false", help="only the baseline")
+    parser.add_argument(
+        "--event-loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="the server's TIAOJIE_EVENT_LOOP (auto: uvloop where installed, as in production)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.rooms < 1 and args.tiaojie:

@@ -24,12 +24,18 @@ from pathlib import Path
 from typing import Any
 
 from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
-from aiortc.rtp import RtpPacket
 
 from bench.media_clients import FPS, HEIGHT, WIDTH, LoopCamera, pre_encoded_video
 from bench.pipe_rpc import Emit, PipeServer, serve_lines
 from bench.procstat import cpu_seconds, rss_mb
-from media.aiortc_hooks import announce_addresses, attach_rtp_tap, observe_rtcp, rtc_configuration
+from media.aiortc_hooks import (
+    TappedPacket,
+    announce_addresses,
+    attach_rtp_tap,
+    observe_rtcp,
+    rtc_configuration,
+)
+from tiaojie import event_loop
 
 __all__ = ["main"]
 
@@ -119,10 +125,10 @@ class Subscriber:
             receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
             attach_rtp_tap(receiver, self._count_video if track.kind == "video" else self._count)
 
-    def _count(self, packet: RtpPacket, datagram: bytes, arrival_time_ms: int) -> None:
+    def _count(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
         self.packets += 1
 
-    def _count_video(self, packet: RtpPacket, datagram: bytes, arrival_time_ms: int) -> None:
+    def _count_video(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
         self.packets += 1
         self.video_packets += 1
 
@@ -157,8 +163,9 @@ async def run(
     audio: bool,
     frames: list[bytes],
     profile: Path | None = None,
+    loop_choice: str = "auto",
 ) -> Result:
-    server = await PipeServer.start("bench.media_fanout")
+    server = await PipeServer.start("bench.media_fanout", "--event-loop", loop_choice)
     viewers: dict[str, Subscriber] = {}
     tasks: set[asyncio.Task[None]] = set()
 
@@ -234,6 +241,8 @@ async def bench(arguments: argparse.Namespace) -> None:
     announce_addresses(LOOPBACK)
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
+    factory = event_loop.loop_factory(arguments.event_loop)
+    print(f"engine event loop: {'asyncio' if factory is None else factory.__module__.split('.')[0]}")
     frames = pre_encoded_video() if arguments.video else []
     if frames:
         kbps = sum(len(f) for f in frames[1:]) * 8 / ((len(frames) - 1) / FPS) / 1000
@@ -245,7 +254,13 @@ async def bench(arguments: argparse.Namespace) -> None:
     print(header)
     for subscribers in arguments.subscribers:
         result = await run(
-            subscribers, arguments.seconds, arguments.video, arguments.audio, frames, arguments.profile
+            subscribers,
+            arguments.seconds,
+            arguments.video,
+            arguments.audio,
+            frames,
+            arguments.profile,
+            arguments.event_loop,
         )
         print(
             f"{result.subscribers:>4} {result.incoming_pps:>9.0f} {result.forwarded_pps:>10.0f} "
@@ -268,10 +283,16 @@ def main(argv: list[str] | None = None) -> None:
         help="run cProfile in the server during each measurement window and write DIR/server-1toN.pstats "
         "(profiling inflates the figures)",
     )
+    parser.add_argument(
+        "--event-loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="the engine process's event loop (as TIAOJIE_EVENT_LOOP; auto: uvloop where installed)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
     if arguments.serve:
-        asyncio.run(serve())
+        event_loop.run(serve(), arguments.event_loop)
     else:
         asyncio.run(bench(arguments))
 

@@ -65,12 +65,14 @@ class PipeServer:
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def start(cls, module: str) -> PipeServer:
+    async def start(cls, module: str, *arguments: str) -> PipeServer:
+        """Run ``python -m module --serve *arguments`` as the child."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             module,
             "--serve",
+            *arguments,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=1 << 22,  # SDP offers of many m-sections

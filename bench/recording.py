@@ -43,7 +43,6 @@ from typing import Any
 import aiohttp
 import socketio
 from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
-from aiortc.rtp import RtpPacket
 
 from bench.common import (
     ProcessCpu,
@@ -56,6 +55,7 @@ from bench.common import (
 )
 from bench.media_clients import FPS, LoopCamera, pre_encoded_video
 from media.aiortc_hooks import (
+    TappedPacket,
     announce_addresses,
     attach_rtp_tap,
     keep_consent,
@@ -117,7 +117,7 @@ class Participant:
         receiver = next(t.receiver for t in self.subscribe_pc.getTransceivers() if t.receiver.track is track)
         attach_rtp_tap(receiver, self._count)
 
-    def _count(self, packet: RtpPacket, datagram: bytes, arrival_time_ms: int) -> None:
+    def _count(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
         self.packets += 1
 
     async def _answer_offers(self) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cluster import serving
 from cluster.topology import build_topology
+from tiaojie import event_loop
 from tiaojie.logs import configure_logging
 from tiaojie.settings import Settings, load_settings
 
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the supervisor decides
     settings = load_settings()
     configure_logging(settings.log_level)
-    return asyncio.run(
+    return event_loop.run(
         run_worker(
             settings,
             index=args.index,
@@ -73,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             listen_fd=args.listen_fd,
             control_fd=args.control_fd,
             run_dir=args.run_dir,
-        )
+        ),
+        settings.event_loop,
     )
 
 

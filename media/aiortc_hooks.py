@@ -44,7 +44,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, Protocol
 from weakref import WeakKeyDictionary
 
 import aioice.ice
@@ -52,8 +52,10 @@ import aiortc
 import aiortc.rtcpeerconnection
 import pylibsrtp
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCRtpReceiver, RTCRtpSender
+from aiortc import clock as aiortc_clock
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rate import RemoteBitrateEstimator
+from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcicetransport import RTCIceTransport
 from aiortc.rtcrtpparameters import (
@@ -62,6 +64,7 @@ from aiortc.rtcrtpparameters import (
     RTCRtpReceiveParameters,
     RTCRtpSendParameters,
 )
+from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTCP_PSFB_PLI,
@@ -72,6 +75,8 @@ from aiortc.rtp import (
     pack_remb_fci,
     unpack_remb_fci,
 )
+
+from media.rtp import MalformedPacket, RtpHeader
 
 __all__ = [
     "AIORTC_VERSION",
@@ -85,6 +90,8 @@ __all__ = [
     "RtpCallback",
     "RtpTap",
     "SilentTrack",
+    "TappedExtensions",
+    "TappedPacket",
     "announce_addresses",
     "attach_rtp_tap",
     "check_compatible",
@@ -103,7 +110,7 @@ logger = logging.getLogger(__name__)
 #: The aiortc release these hooks were written against and tested with (pinned in pyproject.toml).
 AIORTC_VERSION: Final = "1.16.0"
 
-RtpCallback = Callable[[RtpPacket, bytes, int], Awaitable[None] | None]
+RtpCallback = Callable[["TappedPacket", bytes, int], Awaitable[None] | None]
 """``on_rtp(packet, datagram, arrival_time_ms)``: a plain function or a coroutine function."""
 
 RtcpCallback = Callable[[AnyRtcpPacket], Awaitable[None] | None]
@@ -117,6 +124,11 @@ RembCallback = Callable[[int, list[int]], None]
 # Methods looked up on the instance by aiortc itself, which we wrap per instance.
 _HANDLE_RTP: Final = "_handle_rtp_packet"  # RTCRtpReceiver: called by RTCDtlsTransport for each RTP packet
 _HANDLE_RTP_DATA: Final = "_handle_rtp_data"  # RTCDtlsTransport: gets each decrypted RTP datagram
+_HANDLE_RTCP_DATA: Final = "_handle_rtcp_data"  # RTCDtlsTransport: gets each decrypted RTCP datagram
+# RTCDtlsTransport._rtp_router (an RtpRouter) and its ssrc_table (SSRC -> receiver): which receiver aiortc
+# routes an SSRC to; the fast receive path goes on only while it is still the tapped one.
+_DTLS_ROUTER: Final = "_rtp_router"
+_ROUTER_SSRCS: Final = "ssrc_table"
 _HANDLE_RTCP: Final = "_handle_rtcp_packet"  # RTCRtpReceiver/Sender: called by RTCDtlsTransport per RTCP
 _RECEIVE: Final = "receive"  # RTCRtpReceiver.receive(parameters): public, called by RTCPeerConnection
 _SEND: Final = "send"  # RTCRtpSender.send(parameters): public, called by RTCPeerConnection
@@ -127,6 +139,14 @@ _RX_STOP_DECODER: Final = "_RTCRtpReceiver__stop_decoder"
 _RX_STARTED: Final = "_RTCRtpReceiver__started"
 _RX_RTCP_SSRC: Final = "_RTCRtpReceiver__rtcp_ssrc"
 _RX_BITRATE_ESTIMATOR: Final = "_RTCRtpReceiver__remote_bitrate_estimator"
+# ... and what the fast receive path (_FastRoute) feeds as aiortc's _handle_rtp_packet would: the statistics
+# per arriving SSRC that receiver reports are built from, the NACK generator, the SSRCs last seen, whether
+# the receiver is enabled, and the coroutine that sends a NACK.
+_RX_REMOTE_STREAMS: Final = "_RTCRtpReceiver__remote_streams"
+_RX_NACK_GENERATOR: Final = "_RTCRtpReceiver__nack_generator"
+_RX_ACTIVE_SSRC: Final = "_RTCRtpReceiver__active_ssrc"
+_RX_ENABLED: Final = "_enabled"
+_RX_SEND_NACK: Final = "_send_rtcp_nack"
 # Name-mangled instance attributes of RTCRtpSender (sender-report counters and state).
 _TX_STARTED: Final = "_RTCRtpSender__started"
 _TX_PACKET_COUNT: Final = "_RTCRtpSender__packet_count"
@@ -178,8 +198,14 @@ _srtp_ffi: Final[Any] = _srtp_binding.ffi
 _srtp_lib: Final[Any] = _srtp_binding.lib
 _srtp_protect: Final[Callable[..., int]] = getattr(_srtp_lib, "srtp_protect", lambda *_: 1)
 _srtp_unprotect: Final[Callable[..., int]] = getattr(_srtp_lib, "srtp_unprotect", lambda *_: 1)
+_srtp_unprotect_rtcp: Final[Callable[..., int]] = getattr(_srtp_lib, "srtp_unprotect_rtcp", lambda *_: 1)
 
 _ORIGINAL_GET_HOST_ADDRESSES: Final[Callable[[bool, bool], list[str]]] = aioice.ice.get_host_addresses
+
+# The header extensions the fast receive path reads (RFC 6464 audio level; abs-send-time for REMB; mid).
+_ABS_SEND_TIME_URI: Final = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+_AUDIO_LEVEL_URI: Final = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+_MID_URI: Final = "urn:ietf:params:rtp-hdrext:sdes:mid"
 
 # Seconds from the NTP epoch (1900) to the Unix epoch (1970).
 _NTP_UNIX_OFFSET: Final = 2_208_988_800
@@ -291,6 +317,7 @@ def check_compatible(*, allow_other_version: bool = False) -> None:
         aioice.ice.Connection, "gather_candidates", (_GET_HOST_ADDRESSES,), "announce_addresses replaces it"
     )
     problems += _send_path_problems(allow_other_version)
+    problems += _fast_path_problems()
     problem = _check_method(RTCRtpReceiver, _RX_SEND_RTCP, ("self", "packet"), True)
     if problem:
         problems.append(problem)
@@ -358,6 +385,53 @@ def _send_path_problems(allow_other_version: bool) -> list[str]:
     )
     if problem:
         problems.append(problem)
+    return problems
+
+
+def _fast_path_problems() -> list[str]:
+    """What the fast receive path (:class:`_FastRoute`) and the synchronous SRTCP path rely on."""
+    problems = _check_uses(
+        RTCRtpReceiver,
+        "__init__",
+        (_RX_REMOTE_STREAMS, _RX_NACK_GENERATOR, _RX_ACTIVE_SSRC, _RX_ENABLED),
+        "receiver state the fast path feeds",
+    )
+    problems += _check_uses(
+        RTCRtpReceiver,
+        _HANDLE_RTP,
+        (_RX_REMOTE_STREAMS, _RX_NACK_GENERATOR, _RX_ACTIVE_SSRC, _RX_ENABLED, _RX_SEND_NACK, _RX_RTCP_SSRC),
+        "the fast path does what it does",
+    )
+    problems += _check_uses(
+        RTCRtpReceiver, "_run_rtcp", (_RX_REMOTE_STREAMS, _RX_RTCP_SSRC), "receiver reports come from it"
+    )
+    problems += _check_uses(RTCDtlsTransport, "__init__", (_DTLS_ROUTER,), "the transport's RTP router")
+    problems += _check_uses(RtpRouter, "__init__", (_ROUTER_SSRCS,), "the router's SSRC table")
+    problems += _check_uses(RtpRouter, "route_rtp", (_ROUTER_SSRCS,), "routing by SSRC")
+    problems += _check_uses(
+        RtpRouter, "unregister_receiver", (_ROUTER_SSRCS,), "a stopped receiver leaves it"
+    )
+    problems += _check_uses(
+        RTCDtlsTransport, "_recv_next", (_HANDLE_RTCP_DATA, "unprotect_rtcp"), "decrypted RTCP goes there"
+    )
+    checks: tuple[tuple[type, str, tuple[str, ...], bool], ...] = (
+        (RTCRtpReceiver, _RX_SEND_NACK, ("self", "media_ssrc", "lost"), True),
+        (RTCDtlsTransport, _HANDLE_RTCP_DATA, ("self", "data"), True),
+        (StreamStatistics, "add", ("self", "packet"), False),
+        (NackGenerator, "add", ("self", "packet"), False),
+        (
+            RemoteBitrateEstimator,
+            "add",
+            ("self", "arrival_time_ms", "abs_send_time", "payload_size", "ssrc"),
+            False,
+        ),
+    )
+    for owner, name, params, is_async in checks:
+        problem = _check_method(owner, name, params, is_async)
+        if problem:
+            problems.append(problem)
+    if not callable(getattr(_srtp_lib, "srtp_unprotect_rtcp", None)):
+        problems.append("pylibsrtp's binding has no srtp_unprotect_rtcp")
     return problems
 
 
@@ -468,14 +542,17 @@ async def _finish(coroutine: Coroutine[Any, Any, None], awaited: object) -> None
 
 
 class _ReceivePath:
-    """Decrypted RTP handled inside aioice's datagram callback, not through aiortc's queue and DTLS task.
+    """Decrypted SRTP and SRTCP handled inside aioice's datagram callback, not through aiortc's queue and
+    DTLS task.
 
     aiortc queues every datagram (``Connection.data_received``) for a receive task that wakes up, decrypts
     (pylibsrtp allocates per call) and hands it on: two event-loop turns and a task switch per packet. For
-    a connection with taps (or diverted), SRTP — not SRTCP, not DTLS — is decrypted in place here with a
-    preallocated length cell and handed to ``RTCDtlsTransport._handle_rtp_data`` at once (which the taps
-    wrap); everything else still takes aiortc's way. aiortc's transport counters (``getStats`` of the
-    transport) do not see these packets.
+    a connection with taps (or diverted), SRTP and SRTCP — not DTLS — are decrypted in place here with a
+    preallocated length cell and handled at once; everything else still takes aiortc's way. RTP goes to
+    :meth:`handle_rtp`: a packet whose SSRC has a learned :class:`_FastRoute` takes it, any other goes to
+    ``RTCDtlsTransport._handle_rtp_data`` (which the taps wrap), as does anything the route does not
+    accept. RTCP goes to ``RTCDtlsTransport._handle_rtcp_data``. aiortc's transport counters (``getStats``
+    of the transport) do not see these packets.
     """
 
     __slots__ = (
@@ -484,10 +561,12 @@ class _ReceivePath:
         "connection",
         "context",
         "dtls",
+        "handle_rtp",
         "hooked",
         "length",
         "limit",
         "original",
+        "routes",
         "srtp",
     )
 
@@ -503,6 +582,10 @@ class _ReceivePath:
         self.buffer: Any = None
         self.limit = 0
         self.length = _srtp_ffi.new("int *")
+        #: Arriving SSRC -> its fast route, learned from packets aiortc routed to a tap.
+        self.routes: dict[int, _FastRoute] = {}
+        #: Where each decrypted RTP datagram goes (an attribute, so that a test can put a lossy link here).
+        self.handle_rtp: Callable[[bytes, int], None] = self._handle_rtp
         setattr(connection, _ICE_DATA_RECEIVED, self.data_received)
         self._hook_protocols()
 
@@ -532,11 +615,7 @@ class _ReceivePath:
 
     def data_received(self, data: bytes, component: int) -> None:
         dtls = self.dtls
-        if (
-            127 < data[0] < 192
-            and not 191 < data[1] < 209  # SRTCP (aiortc's is_rtcp)
-            and getattr(dtls, _DTLS_STATE) is DtlsState.CONNECTED
-        ):
+        if 127 < data[0] < 192 and getattr(dtls, _DTLS_STATE) is DtlsState.CONNECTED:
             srtp = getattr(dtls, _DTLS_RX_SRTP)
             if srtp is not self.srtp:
                 self._use(srtp)
@@ -546,13 +625,20 @@ class _ReceivePath:
                 buffer[0:size] = data
                 length = self.length
                 length[0] = size
-                if not _srtp_unprotect(self.context, self.cdata, length):
-                    arrival_time_ms = int((time.time() + _NTP_UNIX_OFFSET) * 1000)
-                    _drive(getattr(dtls, _HANDLE_RTP_DATA)(buffer[0 : length[0]], arrival_time_ms))
-                return  # what libsrtp refuses (or what is too long) is dropped, as aiortc does
-        elif data[0] < 128 and len(self.hooked) < len(getattr(self.connection, _ICE_PROTOCOLS)):
+                if 191 < data[1] < 209:  # SRTCP (aiortc's is_rtcp)
+                    if not _srtp_unprotect_rtcp(self.context, self.cdata, length):
+                        _drive(getattr(dtls, _HANDLE_RTCP_DATA)(buffer[0 : length[0]]))
+                elif not _srtp_unprotect(self.context, self.cdata, length):
+                    self.handle_rtp(buffer[0 : length[0]], int((time.time() + _NTP_UNIX_OFFSET) * 1000))
+            return  # what libsrtp refuses (or what is too long) is dropped, as aiortc does
+        if data[0] < 128 and len(self.hooked) < len(getattr(self.connection, _ICE_PROTOCOLS)):
             self._hook_protocols()  # STUN or DTLS: sockets may have been bound since we looked
         self.original(data, component)
+
+    def _handle_rtp(self, data: bytes, arrival_time_ms: int) -> None:
+        route = self.routes.get(int.from_bytes(data[8:12], "big")) if len(data) > 11 else None
+        if route is None or not route.handle(data, arrival_time_ms):
+            _drive(getattr(self.dtls, _HANDLE_RTP_DATA)(data, arrival_time_ms))
 
     def _use(self, srtp: pylibsrtp.Session) -> None:
         self.srtp = srtp
@@ -565,11 +651,13 @@ class _ReceivePath:
 _receive_paths: WeakKeyDictionary[RTCDtlsTransport, _ReceivePath] = WeakKeyDictionary()
 
 
-def _receive_path(dtls: RTCDtlsTransport) -> None:
-    """Give the transport's connection the synchronous receive path (once)."""
-    if dtls not in _receive_paths:
+def _receive_path(dtls: RTCDtlsTransport) -> _ReceivePath:
+    """The transport's synchronous receive path, given to its connection the first time."""
+    path = _receive_paths.get(dtls)
+    if path is None:
         _require(dtls.transport, _ICE_CONNECTION)
-        _receive_paths[dtls] = _ReceivePath(dtls)
+        path = _receive_paths[dtls] = _ReceivePath(dtls)
+    return path
 
 
 class _DatagramSlot:
@@ -612,7 +700,7 @@ def _header_length(data: bytes) -> int:
     return length
 
 
-def _unwrapped_datagram(rtx: bytes, packet: RtpPacket) -> bytes:
+def _unwrapped_datagram(rtx: bytes, packet: TappedPacket) -> bytes:
     """The original datagram inside an RTX one (RFC 4588): media PT, SSRC and sequence number, OSN removed."""
     header = _header_length(rtx)
     return b"".join(
@@ -625,6 +713,223 @@ def _unwrapped_datagram(rtx: bytes, packet: RtpPacket) -> bytes:
             rtx[header + 2 :],
         )
     )
+
+
+class TappedExtensions(Protocol):
+    """The header extension values a tap's packet carries (aiortc's ``HeaderExtensions`` has these)."""
+
+    @property
+    def abs_send_time(self) -> int | None: ...
+
+    @property
+    def audio_level(self) -> Any: ...
+
+    @property
+    def mid(self) -> Any: ...
+
+
+class TappedPacket(Protocol):
+    """What an RTP tap's callback gets: aiortc's ``RtpPacket`` or the fast path's :class:`_FastPacket`."""
+
+    @property
+    def payload_type(self) -> int: ...
+
+    @property
+    def marker(self) -> int: ...
+
+    @property
+    def sequence_number(self) -> int: ...
+
+    @property
+    def timestamp(self) -> int: ...
+
+    @property
+    def ssrc(self) -> int: ...
+
+    @property
+    def payload(self) -> bytes: ...
+
+    @property
+    def padding_size(self) -> int: ...
+
+    @property
+    def extensions(self) -> TappedExtensions: ...
+
+
+class _FastExtensions:
+    """The header extension values anything behind a tap reads: abs-send-time, audio level, mid."""
+
+    __slots__ = ("abs_send_time", "audio_level", "mid")
+
+    def __init__(
+        self, abs_send_time: int | None, audio_level: tuple[bool, int] | None, mid: str | None
+    ) -> None:
+        self.abs_send_time = abs_send_time
+        self.audio_level = audio_level
+        self.mid = mid
+
+
+_NO_EXTENSIONS: Final = _FastExtensions(None, None, None)
+
+
+class _FastPacket:
+    """One RTP packet as the fast path reads it: the fields of aiortc's ``RtpPacket`` a tap's callback,
+    the statistics and the NACK generator use (CSRCs and other extensions are left in the datagram)."""
+
+    __slots__ = (
+        "extensions",
+        "marker",
+        "padding_size",
+        "payload",
+        "payload_type",
+        "sequence_number",
+        "ssrc",
+        "timestamp",
+    )
+
+    def __init__(
+        self,
+        payload_type: int,
+        marker: int,
+        sequence_number: int,
+        timestamp: int,
+        ssrc: int,
+        payload: bytes,
+        padding_size: int,
+        extensions: _FastExtensions,
+    ) -> None:
+        self.payload_type = payload_type
+        self.marker = marker
+        self.sequence_number = sequence_number
+        self.timestamp = timestamp
+        self.ssrc = ssrc
+        self.payload = payload
+        self.padding_size = padding_size
+        self.extensions = extensions
+
+
+class _FastRoute:
+    """aiortc's receive work for one arriving SSRC of a tapped receiver, without aiortc's parse and routing.
+
+    Learned from the first packet aiortc itself routed to the tap (so aiortc decided the SSRC, the payload
+    type, whether it is RTX and of which stream); after that, :meth:`handle` does for each packet with that
+    SSRC and payload type what ``RTCRtpReceiver._handle_rtp_packet`` would, on aiortc's own state: feed
+    the REMB estimator (video with abs-send-time), note the SSRC as active (once a second), count the
+    packet in the statistics receiver reports are built from, unwrap RTX, feed the NACK generator (and
+    send a NACK when it finds a gap) — then hand the packet to the tap. It skips aiortc's payload parsing
+    (its result only fed the jitter buffer the tap stands in for). It returns False, and the packet takes
+    aiortc's way, whenever the packet is not what was learned (another payload type, a header our parser
+    refuses) or aiortc no longer routes the SSRC to this receiver (renegotiated, stopped).
+    """
+
+    __slots__ = (
+        "abs_send_time_id",
+        "active",
+        "active_ms",
+        "audio_level_id",
+        "estimator",
+        "media_payload_type",
+        "media_ssrc",
+        "mid_id",
+        "nack",
+        "payload_type",
+        "receiver",
+        "ssrc",
+        "ssrc_table",
+        "stats",
+        "tap",
+    )
+
+    def __init__(self, tap: RtpTap, dtls: RTCDtlsTransport, arrived: RtpPacket, tapped: RtpPacket) -> None:
+        receiver = tap.receiver
+        self.tap = tap
+        self.receiver = receiver
+        self.ssrc = arrived.ssrc
+        self.payload_type = arrived.payload_type
+        self.ssrc_table: dict[int, object] = getattr(getattr(dtls, _DTLS_ROUTER), _ROUTER_SSRCS)
+        self.stats: StreamStatistics = getattr(receiver, _RX_REMOTE_STREAMS)[arrived.ssrc]
+        self.active: dict[int, object] = getattr(receiver, _RX_ACTIVE_SSRC)
+        self.active_ms = 0
+        rtx = tapped is not arrived
+        self.media_ssrc = tapped.ssrc if rtx else None
+        self.media_payload_type = tapped.payload_type
+        self.nack: NackGenerator | None = getattr(receiver, _RX_NACK_GENERATOR)
+        self.estimator: RemoteBitrateEstimator | None = getattr(receiver, _RX_BITRATE_ESTIMATOR)
+        extensions = tap.negotiated.header_extensions if tap.negotiated is not None else {}
+        self.abs_send_time_id = extensions.get(_ABS_SEND_TIME_URI)
+        self.audio_level_id = extensions.get(_AUDIO_LEVEL_URI)
+        self.mid_id = extensions.get(_MID_URI)
+
+    def handle(self, data: bytes, arrival_time_ms: int) -> bool:
+        """Handle one decrypted datagram with this route's SSRC; False if aiortc should have it instead."""
+        receiver = self.receiver
+        if self.ssrc_table.get(self.ssrc) is not receiver or not getattr(receiver, _RX_ENABLED):
+            return False
+        try:
+            header = RtpHeader(data)
+            values = header.extensions() if header.extension_profile is not None else None
+        except MalformedPacket:
+            return False  # aiortc's parser decides what becomes of it
+        if header.payload_type != self.payload_type:
+            return False
+        extensions = _NO_EXTENSIONS
+        if values:
+            abs_send_time = values.get(self.abs_send_time_id) if self.abs_send_time_id else None
+            level = values.get(self.audio_level_id) if self.audio_level_id else None
+            mid = values.get(self.mid_id) if self.mid_id else None
+            extensions = _FastExtensions(
+                int.from_bytes(abs_send_time[:3], "big") if abs_send_time else None,
+                (level[0] > 0x7F, level[0] & 0x7F) if level else None,
+                mid.decode("utf-8", "replace") if mid is not None else None,
+            )
+        payload = header.payload
+        packet = _FastPacket(
+            header.payload_type,
+            header.marker,
+            header.sequence_number,
+            header.timestamp,
+            header.ssrc,
+            payload,
+            header.padding_size,
+            extensions,
+        )
+        estimator = self.estimator
+        if estimator is not None and extensions.abs_send_time is not None:
+            remb = estimator.add(
+                arrival_time_ms=arrival_time_ms,
+                abs_send_time=extensions.abs_send_time,
+                payload_size=len(payload) + packet.padding_size,
+                ssrc=packet.ssrc,
+            )
+            rtcp_ssrc = getattr(receiver, _RX_RTCP_SSRC)
+            if remb is not None and rtcp_ssrc is not None:
+                remb_packet = RtcpPsfbPacket(
+                    fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)
+                )
+                _drive(getattr(receiver, _RX_SEND_RTCP)(remb_packet))
+        if arrival_time_ms - self.active_ms >= 1000:
+            self.active_ms = arrival_time_ms
+            self.active[packet.ssrc] = aiortc_clock.current_datetime()
+        self.stats.add(packet)  # type: ignore[arg-type]  # reads sequence_number and timestamp only
+        if self.media_ssrc is not None:
+            if len(payload) < 2:
+                return True  # as aiortc: counted, then dropped
+            packet = _FastPacket(
+                self.media_payload_type,
+                packet.marker,
+                (payload[0] << 8) | payload[1],
+                packet.timestamp,
+                self.media_ssrc,
+                payload[2:],
+                0,
+                extensions,
+            )
+            data = _unwrapped_datagram(data, packet)
+        nack = self.nack
+        if nack is not None and nack.add(packet):  # type: ignore[arg-type]  # reads sequence_number only
+            _drive(getattr(receiver, _RX_SEND_NACK)(packet.ssrc, sorted(nack.missing)))
+        self.tap.deliver(packet, data, arrival_time_ms)
+        return True
 
 
 class RtpTap:
@@ -655,6 +960,7 @@ class RtpTap:
         self._on_rtp = on_rtp
         self._buffer = _TapBuffer()
         self._transport: RTCDtlsTransport | None = None
+        self._path: _ReceivePath | None = None
         self._slot = _DatagramSlot()
         self._started: asyncio.Future[Negotiated] = asyncio.get_running_loop().create_future()
         self._original_handle: Callable[..., Awaitable[None]] = getattr(receiver, _HANDLE_RTP)
@@ -707,7 +1013,7 @@ class RtpTap:
     def _watch(self, transport: RTCDtlsTransport) -> None:
         self._transport = transport
         self._slot = _datagram_slot(transport)
-        _receive_path(transport)
+        self._path = _receive_path(transport)
 
     async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         transport = self.receiver.transport
@@ -721,17 +1027,32 @@ class RtpTap:
         if tapped is None:
             return
         self._buffer.packet = None
-        self.packets += 1
         if data is None:  # not from the transport's receive loop
             data = tapped.serialize(transport._rtp_header_extensions_map)
-        elif tapped is not packet:  # aiortc unwrapped an RTX packet
-            data = _unwrapped_datagram(data, tapped)
-        try:  # inline rather than _call(): this runs for every packet
-            result = self._on_rtp(tapped, data, arrival_time_ms)
+        else:
+            path = self._path
+            if path is not None and packet.ssrc not in path.routes and self.negotiated is not None:
+                path.routes[packet.ssrc] = _FastRoute(self, transport, packet, tapped)
+            if tapped is not packet:  # aiortc unwrapped an RTX packet
+                data = _unwrapped_datagram(data, tapped)
+        self.deliver(tapped, data, arrival_time_ms)
+
+    def deliver(self, packet: TappedPacket, data: bytes, arrival_time_ms: int) -> None:
+        """Hand one accepted packet to the callback (inline: this runs for every packet)."""
+        self.packets += 1
+        try:
+            result = self._on_rtp(packet, data, arrival_time_ms)
             if result is not None:
-                await result
+                _drive(_awaited(result))
         except Exception:
             logger.exception("RTP tap callback %r failed", self._on_rtp)
+
+
+async def _awaited(result: Awaitable[None]) -> None:
+    try:
+        await result
+    except Exception:
+        logger.exception("RTP tap callback failed")
 
 
 DatagramCallback = Callable[[bytes, int], None]

@@ -55,12 +55,11 @@ from aiortc.rtp import (
     RtcpPsfbPacket,
     RtcpRtpfbPacket,
     RtcpSrPacket,
-    RtpPacket,
     unpack_remb_fci,
 )
 
 from media import aiortc_hooks
-from media.aiortc_hooks import RawRtpSender, RtpTap
+from media.aiortc_hooks import RawRtpSender, RtpTap, TappedPacket
 from media.bandwidth import RembRelay
 from media.codecs import Codec, h264_is_keyframe, vp8_is_keyframe
 from media.keyframes import KeyframeRelay
@@ -202,7 +201,7 @@ class Incoming:
 
     def __init__(
         self,
-        packet: RtpPacket,
+        packet: TappedPacket,
         data: bytes,
         payload: bytes,
         now: float,
@@ -325,7 +324,7 @@ class SourceTrack:
 
     # --- the packet path ----------------------------------------------------------------------------------
 
-    def on_rtp(self, packet: RtpPacket, data: bytes, arrival_time_ms: int) -> None:
+    def on_rtp(self, packet: TappedPacket, data: bytes, arrival_time_ms: int) -> None:
         """One packet from the publisher: read it once, then offer it to every bound slot."""
         self.packets += 1
         stats = self._shared.stats

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from accounts.principal import Role
-from tiaojie import __version__
+from tiaojie import __version__, event_loop
 from tiaojie.clock import SystemClock
 from tiaojie.errors import Conflict, NotFound, TiaojieError
 from tiaojie.logs import configure_logging
@@ -525,7 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         configure_logging(settings.log_level)
-        result: int = asyncio.run(args.func(settings, args))
+        result: int = event_loop.run(args.func(settings, args), settings.event_loop)
         return result
     except TiaojieError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

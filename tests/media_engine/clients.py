@@ -30,12 +30,12 @@ from aiortc import (
     VideoStreamTrack,
 )
 from aiortc.mediastreams import MediaStreamError
-from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket, RtpPacket
+from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket
 from av.video.codeccontext import VideoCodecContext
 from av.video.frame import PictureType
 
 from bench.media_clients import VP8_REALTIME
-from media.aiortc_hooks import attach_rtp_tap, observe_rtcp, rtc_configuration
+from media.aiortc_hooks import TappedPacket, attach_rtp_tap, observe_rtcp, rtc_configuration
 from media.engine import RoomMedia, TrackInfo
 
 __all__ = ["TIMEOUT", "VIDEO_CLOCK", "Client", "Harness", "PliCamera", "TapClient"]
@@ -249,7 +249,7 @@ class TapClient(Client):
 
     def __init__(self, harness: Harness, pid: str) -> None:
         super().__init__(harness, pid)
-        self.packets: dict[str, list[tuple[RtpPacket, bytes]]] = {}
+        self.packets: dict[str, list[tuple[TappedPacket, bytes]]] = {}
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         transceiver = next(t for t in self.subscribe_pc.getTransceivers() if t.receiver.track is track)
@@ -258,7 +258,7 @@ class TapClient(Client):
         self.transceivers[mid] = transceiver
         received = self.packets.setdefault(mid, [])
 
-        def on_rtp(packet: RtpPacket, datagram: bytes, arrival_time_ms: int) -> None:
+        def on_rtp(packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
             received.append((packet, datagram))
             info = self.mapping.get(mid)
             self.received[(info.publisher_id, info.source) if info else (None, None)] += 1

@@ -21,7 +21,7 @@ from aiortc.rtp import RtpPacket
 from av import VideoFrame
 
 from media import aiortc_hooks
-from media.aiortc_hooks import RawRtpSender, RtpCallback, RtpTap, attach_rtp_tap
+from media.aiortc_hooks import RawRtpSender, RtpCallback, RtpTap, TappedPacket, attach_rtp_tap
 
 __all__ = [
     "TIMEOUT",
@@ -189,7 +189,7 @@ class TestForwarder:
         self._sequence = 20_000
         self._rtx_sequence = 5_000
 
-    async def on_rtp(self, packet: RtpPacket, datagram: bytes, arrival_time_ms: int) -> None:
+    async def on_rtp(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
         keyframe = is_vp8_keyframe_start(packet.payload)
         self.keyframes_seen += keyframe
         negotiated = self.out.negotiated

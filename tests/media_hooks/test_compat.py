@@ -19,6 +19,7 @@ from media.aiortc_hooks import (
     AiortcIncompatibleError,
     RawRtpSender,
     SilentTrack,
+    TappedPacket,
     announce_addresses,
     attach_rtp_tap,
     check_compatible,
@@ -29,7 +30,7 @@ from tests.media_hooks.peers import ViewerLeg, within
 PeerFactory = Callable[[], RTCPeerConnection]
 
 
-def ignore_rtp(packet: RtpPacket, datagram: bytes, arrival_time_ms: int) -> None:
+def ignore_rtp(packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
     pass
 
 

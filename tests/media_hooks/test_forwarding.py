@@ -29,7 +29,7 @@ from aiortc.rtp import (
 )
 from av import AudioFrame, VideoFrame
 
-from media.aiortc_hooks import observe_rtcp, request_keyframe, send_remb
+from media.aiortc_hooks import TappedPacket, observe_rtcp, request_keyframe, send_remb
 from tests.media_hooks.peers import (
     FirstValue,
     PublisherLeg,
@@ -56,11 +56,11 @@ def assert_loopback_only(*peers: RTCPeerConnection) -> None:
 
 @pytest.mark.timeout(30)
 async def test_tap_gets_every_rtp_packet_and_nothing_is_decoded(new_peer: PeerFactory) -> None:
-    packets: list[tuple[RtpPacket, int]] = []
+    packets: list[tuple[TappedPacket, int]] = []
     datagrams: list[bytes] = []
     enough = asyncio.Event()
 
-    def on_rtp(packet: RtpPacket, datagram: bytes, arrival_time_ms: int) -> None:
+    def on_rtp(packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
         packets.append((packet, arrival_time_ms))
         datagrams.append(datagram)
         if len(packets) >= 60:
@@ -272,9 +272,9 @@ async def test_audio_is_tapped_and_forwarded_like_video(new_peer: PeerFactory) -
     viewer = ViewerLeg(new_peer, kind="audio")
     forwarder = TestForwarder(viewer.raw)
     await viewer.connect()
-    tapped: list[RtpPacket] = []
+    tapped: list[TappedPacket] = []
 
-    async def on_rtp(packet: RtpPacket, datagram: bytes, arrival_time_ms: int) -> None:
+    async def on_rtp(packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
         tapped.append(packet)
         await forwarder.on_rtp(packet, datagram, arrival_time_ms)
 
@@ -293,33 +293,35 @@ async def test_audio_is_tapped_and_forwarded_like_video(new_peer: PeerFactory) -
 
 @pytest.mark.timeout(30)
 async def test_publisher_rtx_reaches_the_tap_as_the_original_packet(new_peer: PeerFactory) -> None:
-    tapped: list[RtpPacket] = []
+    tapped: list[TappedPacket] = []
     datagrams: dict[int, bytes] = {}
     recovered = asyncio.Event()
     lost = FirstValue[int]()
     nack_at_publisher = FirstValue[RtcpRtpfbPacket]()
 
-    def on_rtp(packet: RtpPacket, datagram: bytes, arrival_time_ms: int) -> None:
+    def on_rtp(packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
         tapped.append(packet)
         datagrams[packet.sequence_number] = datagram
         if lost.done() and packet.sequence_number == lost.value():
             recovered.set()
 
     def lose_the_30th_datagram(track: MediaStreamTrack) -> None:
-        # Simulated network loss, below aiortc: drop one decrypted RTP datagram before it is parsed.
-        transport = publisher.server.getTransceivers()[0].receiver.transport
-        deliver = transport._handle_rtp_data
-        received = 0
+        # Simulated network loss: the publisher's 30th RTP datagram never leaves it (its sender keeps the
+        # packet for retransmission). The server gets it by the fast path or not at all.
+        transport = publisher.sender.transport
+        send = transport._send_rtp
+        sent = 0
 
-        async def handle(data: bytes, arrival_time_ms: int) -> None:
-            nonlocal received
-            received += 1
-            if received == 30:
-                lost(int.from_bytes(data[2:4], "big"))
-                return
-            await deliver(data, arrival_time_ms)
+        async def send_rtp(data: bytes) -> None:
+            nonlocal sent
+            if not 191 < data[1] < 209:  # RTP, not RTCP
+                sent += 1
+                if sent == 30:
+                    lost(int.from_bytes(data[2:4], "big"))
+                    return
+            await send(data)
 
-        transport._handle_rtp_data = handle  # type: ignore[method-assign]  # test-only fault injection
+        transport._send_rtp = send_rtp  # type: ignore[method-assign]  # test-only fault injection
 
     def at_publisher(packet: AnyRtcpPacket) -> None:
         if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:

@@ -1,0 +1,144 @@
+"""The fast receive path: after aiortc has routed the first packet of an SSRC to a tap, the hooks handle the
+rest of that SSRC themselves (parse, statistics, NACK, REMB estimate) and hand anything unexpected back to
+aiortc; SRTCP is decrypted and handled in the datagram callback too."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Callable
+
+import pytest
+from aiortc import RTCPeerConnection
+from aiortc.rtp import RtpPacket
+
+from media import aiortc_hooks
+from media.aiortc_hooks import TappedPacket
+from tests.media_hooks.peers import FirstValue, PublisherLeg, within
+
+PeerFactory = Callable[[], RTCPeerConnection]
+
+
+def _path(leg: PublisherLeg) -> aiortc_hooks._ReceivePath:
+    return aiortc_hooks._receive_paths[leg.receiver.transport]
+
+
+class Collect:
+    """An RTP tap callback that keeps what it gets; :meth:`wait` returns once ``count`` packets came."""
+
+    def __init__(self) -> None:
+        self.packets: list[tuple[TappedPacket, bytes]] = []
+        self._enough: tuple[int, asyncio.Event] | None = None
+
+    def __call__(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
+        self.packets.append((packet, datagram))
+        if self._enough is not None and len(self.packets) >= self._enough[0]:
+            self._enough[1].set()
+
+    async def wait(self, count: int) -> None:
+        self._enough = (count, asyncio.Event())
+        if len(self.packets) >= count:
+            return
+        await within(self._enough[1].wait())
+
+
+@pytest.mark.timeout(30)
+async def test_aiortc_parses_only_the_first_packet_and_its_statistics_still_count_every_one(
+    new_peer: PeerFactory,
+) -> None:
+    collect = Collect()
+    leg = PublisherLeg(new_peer, collect)
+    await leg.connect()
+    await collect.wait(60)
+    tapped = collect.packets
+
+    # One packet per SSRC went through aiortc's parser and router; the rest came the fast way.
+    assert sum(isinstance(packet, RtpPacket) for packet, _ in tapped) == 1
+    assert isinstance(tapped[0][0], RtpPacket)
+    for packet, datagram in tapped:
+        parsed = RtpPacket.parse(datagram, leg.receiver.transport._rtp_header_extensions_map)
+        assert (packet.ssrc, packet.sequence_number, packet.timestamp, packet.marker) == (
+            parsed.ssrc,
+            parsed.sequence_number,
+            parsed.timestamp,
+            parsed.marker,
+        )
+        assert (packet.payload_type, packet.payload, packet.padding_size) == (
+            parsed.payload_type,
+            parsed.payload,
+            parsed.padding_size,
+        )
+        assert packet.extensions.abs_send_time == parsed.extensions.abs_send_time
+        assert packet.extensions.mid == parsed.extensions.mid
+
+    # aiortc's receive statistics (receiver reports, getStats) saw every packet the tap got.
+    report = await leg.receiver.getStats()
+    delivered = leg.tap.packets
+    [inbound] = [stats for stats in report.values() if stats.type == "inbound-rtp"]
+    assert inbound.packetsReceived == delivered
+    assert inbound.packetsLost == 0
+    assert leg.receiver.getSynchronizationSources()[0].source == tapped[0][0].ssrc
+
+
+def _rtp(ssrc: int, seq: int, payload_type: int, extension: bytes = b"") -> bytes:
+    first = 0x90 if extension else 0x80
+    return struct.pack("!BBHII", first, payload_type, seq, 1234, ssrc) + extension + b"\x10" + bytes(40)
+
+
+@pytest.mark.timeout(30)
+async def test_what_the_fast_path_does_not_expect_goes_to_aiortc(new_peer: PeerFactory) -> None:
+    collect = Collect()
+    leg = PublisherLeg(new_peer, collect)
+    await leg.connect()
+    await collect.wait(5)
+    path = _path(leg)
+    [route] = path.routes.values()
+    ssrc, payload_type = route.ssrc, route.payload_type
+    last = collect.packets[-1][0].sequence_number
+    seen = len(collect.packets)
+
+    # What the route expects (its SSRC and payload type; a repeated sequence number) is handed on.
+    path.handle_rtp(_rtp(ssrc, last, payload_type), 0)
+    # Another payload type of the same SSRC: aiortc's router decides (it knows no codec 50: dropped).
+    path.handle_rtp(_rtp(ssrc, last, 50), 0)
+    # A header the fast parser refuses (extension block longer than the packet): aiortc refuses it too.
+    path.handle_rtp(_rtp(ssrc, last, payload_type, extension=struct.pack("!HH", 0xBEDE, 200)), 0)
+    # Too short to be RTP at all.
+    path.handle_rtp(b"\x80\x60", 0)
+    injected = [packet for packet, _ in collect.packets[seen:] if packet.payload == b"\x10" + bytes(40)]
+    assert [(packet.sequence_number, packet.payload_type) for packet in injected] == [(last, payload_type)]
+    assert not isinstance(injected[0], RtpPacket)  # the fast path took it
+
+    # Once aiortc no longer routes the SSRC to the receiver, neither does the fast path.
+    await leg.receiver.stop()
+    stopped_at = leg.tap.packets
+    arrived: list[bytes] = []
+    twenty_more = asyncio.Event()
+    handle = path.handle_rtp
+
+    def count(data: bytes, arrival_time_ms: int) -> None:
+        arrived.append(data)
+        if len(arrived) >= 20:
+            twenty_more.set()
+        handle(data, arrival_time_ms)
+
+    path.handle_rtp = count
+    await within(twenty_more.wait())
+    assert leg.tap.packets == stopped_at
+
+
+@pytest.mark.timeout(30)
+async def test_rtcp_is_handled_in_the_datagram_callback(new_peer: PeerFactory) -> None:
+    leg = PublisherLeg(new_peer, lambda packet, datagram, _: None)
+    await leg.connect()
+    transport = leg.receiver.transport
+    handled = FirstValue[asyncio.Task[object] | None]()
+    original = transport._handle_rtcp_data
+
+    async def handle_rtcp_data(data: bytes) -> None:
+        handled(asyncio.current_task())
+        await original(data)
+
+    transport._handle_rtcp_data = handle_rtcp_data  # type: ignore[method-assign]
+    # The publisher's sender reports arrive within 1.5 s; aiortc's own way would run in its DTLS task.
+    assert await handled.wait() is None
