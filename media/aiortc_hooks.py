@@ -7,8 +7,10 @@ API for that, so this module opens a few doors into it; the rest of ``media/`` u
   datagram) to a callback in place of aiortc's jitter buffer, while aiortc keeps its receive statistics,
   receiver reports, NACKs, RTX unwrapping and REMB; the receiver's decoder thread is stopped, so its track
   never yields frames.
-  Tapped connections decrypt and hand on SRTP inside aioice's datagram callback (no queue, no task
-  switch); :func:`divert_rtp` gives a load generator the decrypted datagrams and nothing else.
+  Tapped connections decrypt and handle SRTP and SRTCP inside aioice's datagram callback (no queue, no
+  task switch), and after aiortc has routed the first packet of an SSRC to a tap, the rest of that SSRC
+  skip aiortc's parser and router (:class:`_FastRoute`, which feeds aiortc's own statistics, NACK generator
+  and estimator); :func:`divert_rtp` gives a load generator the decrypted datagrams and nothing else.
 - :class:`RawRtpSender` sends prepared RTP through a sender's SRTP session, with the SSRC, payload types and
   header-extension ids negotiated for it, and keeps the counters aiortc's sender reports are built from;
   :meth:`RawRtpSender.send_now` encrypts in place and hands the datagram to the ICE pair synchronously.
@@ -206,6 +208,10 @@ _ORIGINAL_GET_HOST_ADDRESSES: Final[Callable[[bool, bool], list[str]]] = aioice.
 _ABS_SEND_TIME_URI: Final = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 _AUDIO_LEVEL_URI: Final = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 _MID_URI: Final = "urn:ietf:params:rtp-hdrext:sdes:mid"
+# The fast path gives aiortc's REMB estimator the packets in batches: every this many packets, or with the
+# first packet this late after the oldest one waiting (its REMBs come at most every 200 ms anyway).
+_ESTIMATE_EVERY: Final = 8
+_ESTIMATE_WITHIN_MS: Final = 100
 
 # Seconds from the NTP epoch (1900) to the Unix epoch (1970).
 _NTP_UNIX_OFFSET: Final = 2_208_988_800
@@ -814,7 +820,8 @@ class _FastRoute:
     Learned from the first packet aiortc itself routed to the tap (so aiortc decided the SSRC, the payload
     type, whether it is RTX and of which stream); after that, :meth:`handle` does for each packet with that
     SSRC and payload type what ``RTCRtpReceiver._handle_rtp_packet`` would, on aiortc's own state: feed
-    the REMB estimator (video with abs-send-time), note the SSRC as active (once a second), count the
+    the REMB estimator (video with abs-send-time; in batches of up to 8 packets or 100 ms, with their
+    arrival times, the newest REMB sent), note the SSRC as active (once a second), count the
     packet in the statistics receiver reports are built from, unwrap RTX, feed the NACK generator (and
     send a NACK when it finds a gap) — then hand the packet to the tap. It skips aiortc's payload parsing
     (its result only fed the jitter buffer the tap stands in for). It returns False, and the packet takes
@@ -833,6 +840,7 @@ class _FastRoute:
         "mid_id",
         "nack",
         "payload_type",
+        "pending",
         "receiver",
         "ssrc",
         "ssrc_table",
@@ -855,6 +863,8 @@ class _FastRoute:
         self.media_payload_type = tapped.payload_type
         self.nack: NackGenerator | None = getattr(receiver, _RX_NACK_GENERATOR)
         self.estimator: RemoteBitrateEstimator | None = getattr(receiver, _RX_BITRATE_ESTIMATOR)
+        #: (arrival ms, abs-send-time, size) of packets not yet given to the estimator.
+        self.pending: list[tuple[int, int, int]] = []
         extensions = tap.negotiated.header_extensions if tap.negotiated is not None else {}
         self.abs_send_time_id = extensions.get(_ABS_SEND_TIME_URI)
         self.audio_level_id = extensions.get(_AUDIO_LEVEL_URI)
@@ -893,20 +903,11 @@ class _FastRoute:
             header.padding_size,
             extensions,
         )
-        estimator = self.estimator
-        if estimator is not None and extensions.abs_send_time is not None:
-            remb = estimator.add(
-                arrival_time_ms=arrival_time_ms,
-                abs_send_time=extensions.abs_send_time,
-                payload_size=len(payload) + packet.padding_size,
-                ssrc=packet.ssrc,
-            )
-            rtcp_ssrc = getattr(receiver, _RX_RTCP_SSRC)
-            if remb is not None and rtcp_ssrc is not None:
-                remb_packet = RtcpPsfbPacket(
-                    fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)
-                )
-                _drive(getattr(receiver, _RX_SEND_RTCP)(remb_packet))
+        if self.estimator is not None and extensions.abs_send_time is not None:
+            pending = self.pending
+            pending.append((arrival_time_ms, extensions.abs_send_time, len(payload) + packet.padding_size))
+            if len(pending) >= _ESTIMATE_EVERY or arrival_time_ms - pending[0][0] >= _ESTIMATE_WITHIN_MS:
+                self._estimate()
         if arrival_time_ms - self.active_ms >= 1000:
             self.active_ms = arrival_time_ms
             self.active[packet.ssrc] = aiortc_clock.current_datetime()
@@ -930,6 +931,30 @@ class _FastRoute:
             _drive(getattr(receiver, _RX_SEND_NACK)(packet.ssrc, sorted(nack.missing)))
         self.tap.deliver(packet, data, arrival_time_ms)
         return True
+
+    def _estimate(self) -> None:
+        """Feed the packets noted since the last time to aiortc's REMB estimator, one after another (its
+        code stays in the CPU's caches for the whole batch), and send the newest REMB it makes."""
+        estimator = self.estimator
+        if estimator is None:
+            return
+        ssrc = self.ssrc  # as aiortc: the SSRC the packet arrived with (an RTX one for RTX)
+        remb = None
+        for arrival_time_ms, abs_send_time, size in self.pending:
+            remb = (
+                estimator.add(
+                    arrival_time_ms=arrival_time_ms, abs_send_time=abs_send_time, payload_size=size, ssrc=ssrc
+                )
+                or remb
+            )
+        self.pending.clear()
+        receiver = self.receiver
+        rtcp_ssrc = getattr(receiver, _RX_RTCP_SSRC)
+        if remb is not None and rtcp_ssrc is not None:
+            remb_packet = RtcpPsfbPacket(
+                fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)
+            )
+            _drive(getattr(receiver, _RX_SEND_RTCP)(remb_packet))
 
 
 class RtpTap:
@@ -1091,7 +1116,8 @@ def attach_rtp_tap(
     Call it from the event loop before the receiver starts (in the peer connection's ``track`` handler, or
     after ``addTransceiver``). ``on_rtp`` runs inline in aiortc's receive loop, in arrival order, so it may
     await sends but must not block; its exceptions are logged. ``datagram`` is the decrypted RTP packet as
-    it arrived (all header extensions, padding); ``packet`` is aiortc's parse of it. Both come after aiortc
+    it arrived (all header extensions, padding); ``packet`` is a :class:`TappedPacket`: aiortc's parse of it
+    for the first packet of each SSRC, a lighter one with the same fields after that. Both come after aiortc
 
     - dropped packets with an unknown payload type or from an unknown RTX SSRC,
     - counted it for receiver reports (RR) and fed the NACK generator (video) and, unless ``aiortc_remb`` is
@@ -1099,7 +1125,8 @@ def attach_rtp_tap(
     - unwrapped RTX: retransmissions arrive as the original packet (media SSRC, payload type and sequence
       number), possibly late and out of order; ``datagram`` is then rebuilt from the RTX one.
 
-    ``packet.extensions`` holds the extensions aiortc knows, parsed with the transport's ids. The packet
+    ``packet.extensions`` holds abs-send-time, the audio level and mid (aiortc's parse: every extension
+    it knows), parsed with the negotiated ids; anything else is in the datagram. The packet
     object is shared: copy before changing it. aiortc assembles no frames and decodes nothing for this
     receiver, and never sends a PLI for it on its own.
 
