@@ -126,15 +126,29 @@ def vp8_is_frame_start(data: bytes, start: int = 0, end: int | None = None) -> b
     return data[start] & 0x17 == 0x10
 
 
+_VP8_START_CODE = b"\x9d\x01\x2a"
+_VP8_KEYFRAME_HEADER = 10  # frame tag (3), start code (3), width and height (2 + 2)
+
+
 def vp8_is_keyframe(data: bytes, start: int = 0, end: int | None = None) -> bool:
-    """Whether the VP8 packet starts a keyframe: S=1, PID=0 and the payload header's P bit is 0."""
+    """Whether the VP8 packet starts a keyframe: S=1, PID=0 and the payload header's P bit is 0.
+
+    A keyframe's first packet must also carry the rest of its 10-byte header (RFC 6386 §9.1: the 3-byte
+    frame tag, the start code 9d 01 2a, width and height); one that does not is :class:`MalformedPacket`,
+    so that nobody is started on a keyframe no decoder can use.
+    """
     stop = len(data) if end is None else end
     size = vp8_descriptor_size(data, start, stop)
     if data[start] & 0x17 != 0x10:
         return False
-    if start + size >= stop:
+    header = start + size
+    if header >= stop:
         raise MalformedPacket("VP8 frame start has no payload header")
-    return not data[start + size] & 0x01
+    if data[header] & 0x01:
+        return False
+    if header + _VP8_KEYFRAME_HEADER > stop or data[header + 3 : header + 6] != _VP8_START_CODE:
+        raise MalformedPacket("VP8 keyframe without its start code and dimensions")
+    return True
 
 
 class Vp8Descriptor(NamedTuple):

@@ -349,7 +349,10 @@ class SourceTrack:
                 try:
                     keyframe = self._is_keyframe(payload)
                 except MalformedPacket:
+                    # Unreadable, or a keyframe no decoder could start from: drop it, and if it was meant
+                    # to be the keyframe someone waits for, the publisher makes another (rate-limited).
                     stats.packets_dropped += len(sinks)
+                    self.keyframe_wanted(now)
                     return
                 if keyframe:
                     self.keyframes += 1

@@ -110,11 +110,16 @@ def test_vp8_descriptor_parses_like_aiortc_and_round_trips() -> None:
         picture_id = -1 if descriptor.picture_id is None else descriptor.picture_id
         tl0 = -1 if descriptor.tl0picidx is None else descriptor.tl0picidx
         assert vp8_picture_ids(payload) == (picture_id, descriptor.picture_id_bits, tl0)
-        assert vp8_is_keyframe(payload) == (descriptor.is_frame_start and not payload[descriptor.size] & 1)
+        header = payload[descriptor.size :]
+        if descriptor.is_frame_start and not header[0] & 1 and header[3:6] != b"\x9d\x01\x2a":
+            with pytest.raises(MalformedPacket, match="start code"):
+                vp8_is_keyframe(payload)
+        else:
+            assert vp8_is_keyframe(payload) == (descriptor.is_frame_start and not header[0] & 1)
 
 
 def test_vp8_descriptor_inside_a_packet() -> None:
-    payload = bytes((0x90, 0x80, 0x81, 0x02, 0x00, 0x01, 0x02))
+    payload = bytes((0x90, 0x80, 0x81, 0x02)) + KEYFRAME_HEADER
     data = b"header" + payload + b"\x00\x00\x03"
     descriptor = Vp8Descriptor.parse(data, 6, 6 + len(payload))
     assert (descriptor.picture_id, descriptor.picture_id_bits, descriptor.size) == (0x102, 15, 4)
@@ -141,6 +146,22 @@ def test_malformed_vp8_descriptors_raise(payload: bytes) -> None:
     for check in (Vp8Descriptor.parse, vp8_is_keyframe, vp8_is_frame_start, vp8_picture_ids):
         with pytest.raises(MalformedPacket):
             check(payload)
+
+
+# A keyframe's 10-byte header: frame tag (P=0, show), start code, 640 x 480.
+KEYFRAME_HEADER = b"\x50\x42\x00\x9d\x01\x2a\x80\x02\xe0\x01"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [KEYFRAME_HEADER[:3], KEYFRAME_HEADER[:9], b"\x50\x42\x00\x00\x00\x00\x80\x02\xe0\x01"],
+    ids=["frame tag only", "dimensions cut short", "no start code"],
+)
+def test_a_vp8_keyframe_without_its_start_code_and_dimensions_raises(header: bytes) -> None:
+    assert vp8_is_keyframe(b"\x10" + KEYFRAME_HEADER)
+    with pytest.raises(MalformedPacket, match="start code"):
+        vp8_is_keyframe(b"\x10" + header)
+    assert not vp8_is_keyframe(b"\x10\x01" + header[2:])  # P=1: an interframe needs no start code
 
 
 def test_vp8_frame_start_without_payload_header_raises() -> None:

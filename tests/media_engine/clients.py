@@ -63,6 +63,8 @@ class PliCamera(MediaStreamTrack):
         self.sent = 0
         """Frames handed to the sender."""
         self.on_frame: Callable[[], None] = lambda: None
+        self.damage_keyframes = 0
+        """How many of the next keyframes to send without their start code (as a broken encoder might)."""
         self._wanted = True
         self._index = 0
         self._start: float | None = None
@@ -123,6 +125,11 @@ class PliCamera(MediaStreamTrack):
                 if packet.is_keyframe:
                     self._wanted = False
                     self.keyframes += 1
+                    if self.damage_keyframes:
+                        self.damage_keyframes -= 1
+                        data = bytearray(bytes(packet))
+                        data[3:6] = b"\x00\x00\x00"  # the start code 9d 01 2a
+                        packet = av.Packet(bytes(data))
                 packet.pts = frame.pts
                 packet.time_base = Fraction(1, VIDEO_CLOCK)
                 self.sent += 1

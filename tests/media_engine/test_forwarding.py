@@ -180,6 +180,28 @@ async def test_late_joiners_decode_a_browser_like_publisher_through_relayed_plis
 
 
 @pytest.mark.timeout(30)
+async def test_a_keyframe_without_its_start_code_is_dropped_and_another_asked_for(
+    make_harness: HarnessFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = make_harness(Groups(alice="main", bob="main"))
+    alice = await harness.join("alice", microphone=False)
+    cam = camera(alice)
+    await harness.until(lambda: cam.sent >= 10 and harness.engine.stats.packets_received >= 10)
+    cam.damage_keyframes = 1  # the keyframe made for bob is broken
+
+    bob = await harness.join("bob", camera=False, microphone=False)
+    await harness.until(lambda: bob.seen("alice") >= 5)
+
+    # The broken keyframe never reached bob (he would have decoded nothing from it); the server dropped
+    # it, asked again, and bob started on the next, whole one.
+    assert cam.damage_keyframes == 0
+    assert not [record for record in caplog.records if "failed to decode" in record.getMessage()]
+    assert cam.keyframes >= 3
+    assert cam.plis >= 2
+    assert harness.engine.stats.packets_dropped > 0
+
+
+@pytest.mark.timeout(30)
 async def test_host_mute_stops_and_unmute_resumes_that_publishers_audio(make_harness: HarnessFactory) -> None:
     harness = make_harness(Groups(alice="main", bob="main"))
     alice = await harness.join("alice")
