@@ -162,6 +162,10 @@ class Room:
     def hosts(self) -> frozenset[str]:
         return frozenset(s.participant_id for s in self.present() if Capability.HOST in s.caps)
 
+    def admitted_in(self, part: str) -> frozenset[str]:
+        """Everyone admitted who is in ``part`` (a sub-room or the main room), present or reconnecting."""
+        return frozenset(s.participant_id for s in self._in_part(part))
+
     def _in_part(self, part: str) -> list[Seat]:
         """Everyone admitted who is in ``part``, present or reconnecting."""
         return [

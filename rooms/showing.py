@@ -112,8 +112,9 @@ class Stage:
         return shown
 
     def audience(self, room: Room, shown: Showing) -> frozenset[str]:
-        """Who reads the comments on ``shown``: the people present in its part, and the mediator."""
-        return frozenset(s.participant_id for s in room.present() if s.location == shown.part) | room.hosts()
+        """Who reads the comments on ``shown``: the people admitted to its part — present, or reconnecting
+        (they read them on their return) — and the mediator."""
+        return room.admitted_in(shown.part) | room.hosts()
 
     def view(self, room: Room, participant_id: str) -> dict[str, object]:
         """The part of ``participant_id``'s room view about the agreement: ``agreement`` (what they see, or

@@ -41,6 +41,18 @@ def test_the_mediator_shows_everyone_in_the_main_room_and_parties_comment() -> N
     assert code(error) == "agreement_not_shown"
 
 
+def test_comments_reach_whoever_is_reconnecting_in_that_part() -> None:
+    room, stage = ready_room(), Stage()
+    room.open_subroom("med", "c1", "与申请人背对背")
+    room.move("med", "w", "c1")
+    shown = stage.show(room, "med", "c1", version_id="agv_1", number=1, show_id="shw_a")
+    room.disconnected("w", now=0.0)
+    room.disconnected("e", now=0.0)
+    # w dropped out of the caucus but keeps their seat there: the comments are stored for them too; e was
+    # in the main room and still is not part of the caucus's audience.
+    assert stage.audience(room, shown) == frozenset({"med", "w"})
+
+
 def test_a_caucus_showing_stays_in_the_caucus() -> None:
     room, stage = ready_room(), Stage()
     room.open_subroom("med", "c1", "与申请人背对背")
