@@ -14,7 +14,7 @@ from aiohttp import web
 
 from cluster.tasks import first_of
 from tiaojie.settings import Settings
-from web.http_errors import json_parse_errors
+from web.http_errors import MAX_FIELD_BYTES, MAX_URL_BYTES, json_parse_errors
 
 __all__ = ["ssl_context", "start", "wait_for_stop"]
 
@@ -36,7 +36,7 @@ async def start(
 ) -> tuple[web.AppRunner, int]:
     """Start serving ``app`` on the public listener (a socket, or host and port to bind) and on the internal
     one (connections handed over by other nodes, never TLS); returns the runner and the public port."""
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, max_line_size=MAX_URL_BYTES, max_field_size=MAX_FIELD_BYTES)
     await runner.setup()
     json_parse_errors(runner)  # an over-long URL or header is answered in JSON with a code too
     site: web.BaseSite

@@ -53,10 +53,29 @@ async def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
             431,
             "headers_too_large",
         ),
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nReferer: http://x/" + b"c" * 9000 + b"\r\n\r\n",
+            431,
+            "headers_too_large",
+        ),
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Path: /" + b"d" * 9000 + b"\r\n\r\n",
+            431,
+            "headers_too_large",
+        ),
+        (b"GET http://x/" + b"e" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
         (b"HELLO THERE\r\n\r\n", 400, "malformed_request"),
         (b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n", 400, "malformed_request"),
     ],
-    ids=["long-url", "long-header", "not-http", "bad-content-length"],
+    ids=[
+        "long-url",
+        "long-header",
+        "long-header-like-a-url",
+        "long-header-like-a-path",
+        "long-absolute-url",
+        "not-http",
+        "bad-content-length",
+    ],
 )
 async def test_what_the_parser_refuses_is_answered_in_json(
     port: int, request_bytes: bytes, status: int, code: str

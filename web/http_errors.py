@@ -19,17 +19,24 @@ from aiohttp.web_request import BaseRequest
 
 from web.errors import error_response
 
-__all__ = ["json_parse_errors", "parse_error"]
+__all__ = ["MAX_FIELD_BYTES", "MAX_URL_BYTES", "json_parse_errors", "parse_error"]
 
 log = logging.getLogger(__name__)
+
+
+MAX_URL_BYTES = 8190
+"""The longest request line (method, URL, version) the parser takes: aiohttp's default."""
+MAX_FIELD_BYTES = 8192
+"""The longest header (name and value) the parser takes. It differs from :data:`MAX_URL_BYTES` so that a
+refusal tells which one was too long: aiohttp's ``LineTooLong`` carries the limit it broke and the first
+100 bytes of the line, and a header value may look like a URL (a long ``Referer: http://…``)."""
 
 
 def parse_error(exc: HttpProcessingError) -> tuple[int, str, str]:
     """Status, code and message for what the HTTP parser refused."""
     if isinstance(exc, LineTooLong):
-        line = exc.args[0] if exc.args else b""
-        start = bytes(line[:8]) if isinstance(line, bytes | bytearray) else str(line)[:8].encode()
-        if start.startswith((b"/", b"http://", b"https://")):  # the request target: the URL
+        limit = str(exc.args[1]) if len(exc.args) > 1 else ""
+        if limit == str(MAX_URL_BYTES):  # the request line: the URL
             return 414, "uri_too_long", "the request's URL is too long"
         return 431, "headers_too_large", "a header of the request is too long"
     text = str(exc).lower()
@@ -66,7 +73,9 @@ class _JsonErrorsServer(web.Server):
 
 
 def json_parse_errors(runner: web.BaseRunner) -> None:
-    """After ``runner.setup()``: its connections answer malformed requests with JSON errors."""
+    """After ``runner.setup()``: its connections answer malformed requests with JSON errors (make the runner
+    with ``max_line_size=MAX_URL_BYTES, max_field_size=MAX_FIELD_BYTES``, so that a long URL and a long
+    header are told apart)."""
     server = runner.server
     if type(server) is not web.Server:
         raise RuntimeError(f"expected aiohttp's web.Server, found {type(server).__name__}")
