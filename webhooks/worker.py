@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from cluster.jobs import JobLease
@@ -65,6 +66,7 @@ class Job:
     body: bytes
 
 
+DISABLED_GONE = "the endpoint answered 410 Gone"
 DISABLED_UNREADABLE = (
     "its signing secret cannot be read (TIAOJIE_SECRET_KEY changed?): rotate it, then enable the endpoint"
 )
@@ -261,21 +263,26 @@ class DeliveryWorker:
         )
         jobs: list[Job] = []
         taken: dict[str, int] = dict(busy or {})
+        held: set[str] = set()
         async with self.db.session() as session:
             for delivery, endpoint, payload in (await session.execute(query)).all():
                 if len(jobs) >= limit or taken.get(endpoint.id, 0) >= self.per_endpoint:
                     continue
-                if endpoint.status != "active":
-                    continue  # disabled a moment ago, below
+                if endpoint.status != "active" or endpoint.id in held:
+                    continue
                 try:
                     secrets = valid_secrets(endpoint, now, self.box)
                 except SecretUnreadable:
                     # It cannot sign (TIAOJIE_SECRET_KEY changed, or a database restored under another):
-                    # held back like a disabled endpoint until the court rotates its secret and enables it.
-                    endpoint.status = "disabled"
-                    endpoint.disabled_reason = DISABLED_UNREADABLE
-                    endpoint.updated_at = now
-                    log.error("webhook endpoint %s disabled: its signing secret does not open", endpoint.id)
+                    # held back like a disabled endpoint until the court rotates its secret and enables it —
+                    # unless the court has changed it since it was read (the endpoint row is not locked).
+                    held.add(endpoint.id)
+                    if await _disable(
+                        session, endpoint.id, DISABLED_UNREADABLE, now, version=endpoint.updated_at
+                    ):
+                        log.error(
+                            "webhook endpoint %s disabled: its signing secret does not open", endpoint.id
+                        )
                     continue
                 taken[endpoint.id] = taken.get(endpoint.id, 0) + 1
                 waves = (taken[endpoint.id] - 1) // self.endpoint_concurrency
@@ -320,12 +327,9 @@ class DeliveryWorker:
                     delivery.status = "delivered"
                     delivery.delivered_at = now
                 elif outcome is Verdict.GONE:
-                    endpoint = await session.get(WebhookEndpoint, job.endpoint_id)
-                    if endpoint is not None and endpoint.status == "active":
-                        endpoint.status = "disabled"
-                        endpoint.disabled_reason = "the endpoint answered 410 Gone"
-                        endpoint.updated_at = now
-                        log.warning("webhook endpoint %s answered 410 and is disabled", endpoint.id)
+                    # Only if it still points where the 410 came from (the court may have moved it since).
+                    if await _disable(session, job.endpoint_id, DISABLED_GONE, now, url=job.url):
+                        log.warning("webhook endpoint %s answered 410 and is disabled", job.endpoint_id)
                     delivery.next_attempt_at = now  # waits until the endpoint is enabled again
                 else:
                     upcoming = next_attempt_at(
@@ -393,3 +397,30 @@ async def deliver_forever(
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
+
+
+async def _disable(
+    session: AsyncSession,
+    endpoint_id: str,
+    reason: str,
+    now: datetime,
+    *,
+    version: datetime | None = None,
+    url: str | None = None,
+) -> bool:
+    """Disable an active endpoint with ``reason`` if it is still as the worker saw it: unchanged since
+    ``version`` (its ``updated_at``), or still at ``url``. One conditional UPDATE, so that a court's change
+    committed in between (a rotated secret, a new URL, enabled again) is never overwritten. True if it was."""
+    endpoint = WebhookEndpoint
+    conditions = [endpoint.id == endpoint_id, endpoint.status == "active"]
+    if version is not None:
+        conditions.append(endpoint.updated_at == version)
+    if url is not None:
+        conditions.append(endpoint.url == url)
+    result = await session.execute(
+        update(endpoint)
+        .where(*conditions)
+        .values(status="disabled", disabled_reason=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

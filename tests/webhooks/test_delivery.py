@@ -23,7 +23,7 @@ from webhooks.addresses import parse_networks
 from webhooks.schedule import MAX_ATTEMPTS, AttemptResult
 from webhooks.sender import Sender
 from webhooks.tables import WebhookEndpoint
-from webhooks.worker import DeliveryWorker, Job, seal_stored_secrets, valid_secrets
+from webhooks.worker import DeliveryWorker, Job, _disable, seal_stored_secrets, valid_secrets
 
 
 async def _events(actors: Actors, after: int = 0) -> list[dict[str, Any]]:
@@ -145,6 +145,48 @@ async def test_410_disables_the_endpoint_until_the_court_enables_it(
     await drain(worker, services, clock)
     assert [r.payload["type"] for r in receiver.unique()] == ["case.assigned", "case.accepted"]
     assert all(r.payload["data"]["case_id"] == case["id"] for r in receiver.unique())
+
+
+async def test_a_410_does_not_disable_an_endpoint_the_court_moved_meanwhile(
+    actors: Actors, services: Services, clock: FrozenClock, receiver: Receiver, worker: DeliveryWorker
+) -> None:
+    """The attempt is in flight when the court points the endpoint elsewhere: the old URL's 410 must not
+    disable the new one (the endpoint row is not locked during the attempt)."""
+    endpoint = await register(actors, receiver)
+    moved_to = receiver.url + "/v2"
+    send = worker.sender.send
+
+    async def send_while_the_court_moves_it(url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
+        await actors.court_a.patch(f"/webhooks/endpoints/{endpoint['id']}", json={"url": moved_to})
+        return AttemptResult(status=410, latency_ms=1)
+
+    worker.sender.send = send_while_the_court_moves_it  # type: ignore[method-assign]
+    await assigned_case(actors)
+    assert await worker.run_once() == 1
+    shown = await actors.court_a.get(f"/webhooks/endpoints/{endpoint['id']}")
+    assert (shown["status"], shown["url"]) == ("active", moved_to)
+    worker.sender.send = send  # type: ignore[method-assign]
+
+
+async def test_disabling_is_conditional_on_what_the_worker_saw(
+    services: Services, actors: Actors, receiver: Receiver
+) -> None:
+    endpoint = await register(actors, receiver)
+    async with services.db.read() as session:
+        row = await session.get(WebhookEndpoint, endpoint["id"])
+        assert row is not None
+        seen_version, seen_url = row.updated_at, row.url
+    now = seen_version + timedelta(minutes=1)
+    async with services.db.session() as session:
+        # Changed by the court since (another version, another URL): left alone.
+        assert not await _disable(
+            session, endpoint["id"], "x", now, version=seen_version - timedelta(seconds=1)
+        )
+        assert not await _disable(session, endpoint["id"], "x", now, url=seen_url + "/old")
+        assert await _disable(session, endpoint["id"], "gone", now, version=seen_version, url=seen_url)
+        assert not await _disable(session, endpoint["id"], "again", now)  # already disabled
+    shown = await actors.court_a.get(f"/webhooks/endpoints/{endpoint['id']}")
+    assert (shown["status"], shown["disabled_reason"]) == ("disabled", "gone")
 
 
 async def test_a_delivery_is_given_up_after_the_last_retry_and_can_be_redelivered(
