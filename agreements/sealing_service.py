@@ -139,7 +139,11 @@ async def seal_agreement(
     if existing is not None:
         return existing
     _check(evidence, await session.get(AgreementVersion, evidence.version_id))
-    return await _record(session, setup, evidence, *await _build(env, setup, evidence))
+    row, development = await _build(env, setup, evidence)
+    kept = await _record(session, setup, evidence, row, development)
+    if kept is not row:
+        await env.files.discard(row.pdf_key)  # another request sealed it first: ours is referred to nowhere
+    return kept
 
 
 async def _build(env: CaseEnv, setup: SealingSetup, evidence: Evidence) -> tuple[SealedAgreement, bool]:
@@ -229,8 +233,15 @@ class DatabaseSealer:
                 return existing
             _check(evidence, await session.get(AgreementVersion, evidence.version_id))
         row, development = await _build(self.env, self.setup, evidence)
-        async with self.db.session() as session:
-            return await _record(session, self.setup, evidence, row, development)
+        try:
+            async with self.db.session() as session:
+                kept = await _record(session, self.setup, evidence, row, development)
+        except BaseException:
+            await asyncio.shield(self.env.files.discard(row.pdf_key))  # recorded nowhere
+            raise
+        if kept is not row:  # another desk sealed it first: its PDF stands, ours is referred to nowhere
+            await self.env.files.discard(row.pdf_key)
+        return kept
 
 
 async def by_code(session: AsyncSession, code: str) -> SealedAgreement | None:

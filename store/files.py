@@ -28,6 +28,8 @@ class FileStore(Protocol):
 
     def path(self, key: str) -> Path: ...
 
+    async def discard(self, key: str) -> None: ...
+
 
 class LocalFileStore:
     """Files under one directory, named by their SHA-256 (``ab/cd/abcd…``); identical uploads share a file."""
@@ -63,6 +65,15 @@ class LocalFileStore:
             return StoredFile(key=key, sha256=sha, size=size)
         finally:
             await asyncio.to_thread(tmp.unlink, missing_ok=True)
+
+    async def discard(self, key: str) -> None:
+        """Remove a file this process stored and no row refers to (content-addressed: only for content no
+        one else can have stored, such as a sealed PDF with its own verification code). Gone already: fine."""
+        try:
+            target = self.path(key)
+        except NotFound:
+            return
+        await asyncio.to_thread(target.unlink, missing_ok=True)
 
     def path(self, key: str) -> Path:
         candidate = (self.root / key).resolve()

@@ -61,6 +61,33 @@ async def sealed_case(
     return case, row, services.files.path(row.pdf_key).read_bytes()
 
 
+async def test_two_desks_sealing_at_once_leave_one_sealed_pdf(
+    actors: Actors,  # noqa: F811
+    services: Services,
+) -> None:
+    """Both build and store a PDF before either records it; the one recorded stands and the other's file,
+    referred to by no row, is removed."""
+    case, version = await frozen_case(actors)
+    evidence = await evidence_for(services, case, version["id"])
+    stored: list[str] = []
+    put = services.files.put
+
+    async def noting_put(chunks: Any, *, max_bytes: int) -> Any:
+        result = await put(chunks, max_bytes=max_bytes)
+        stored.append(result.key)
+        return result
+
+    services.files.put = noting_put  # type: ignore[method-assign]
+    first, second = await asyncio.gather(seal(services, evidence), seal(services, evidence))
+    assert first.id == second.id
+    assert len(stored) == 2  # both built one
+    [kept] = [key for key in stored if key == first.pdf_key]
+    [discarded] = [key for key in stored if key != kept]
+    assert services.files.path(kept).is_file()
+    with pytest.raises(NotFound):
+        services.files.path(discarded)
+
+
 @needs_pdftotext
 async def test_the_sealed_agreement_validates_and_shows_its_certificate(
     actors: Actors,  # noqa: F811
