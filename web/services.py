@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiortc import RTCIceServer
@@ -26,6 +29,8 @@ from tiaojie.settings import Settings
 from web.read_cache import ReadCache
 
 __all__ = ["SERVICES", "Services"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,13 @@ class Services:
             notifier = HttpGatewayNotifier(settings.notifier_url, settings.notifier_token)
         else:
             notifier = LogNotifier()
+            if settings.public_url and not _local(settings.public_url):
+                log.warning(
+                    "TIAOJIE_NOTIFIER=log with TIAOJIE_PUBLIC_URL=%s: join links, signing codes and "
+                    "recording links are only written to this log, never sent; set TIAOJIE_NOTIFIER=http "
+                    "and TIAOJIE_NOTIFIER_URL for the SMS gateway",
+                    settings.public_url,
+                )
         assert settings.secret_key is not None, "call Settings.with_secret() first"
         links = LinkPolicy(
             secret=settings.secret_key, base_url=settings.base_url(), hours_after_end=settings.join_link_hours
@@ -109,3 +121,14 @@ class Services:
 
 
 SERVICES = web.AppKey("services", Services)
+
+
+def _local(url: str) -> bool:
+    """A development address: localhost or a loopback IP."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
