@@ -193,6 +193,13 @@ class Settings(BaseModel):
         "token too, both are required.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    malloc_trim_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="How often each server process gives the heap's free pages back to the system "
+        "(glibc malloc_trim; tiaojie/memory.py); 0 never.",
+    )
     event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
         "auto",
         description="The event loop the server runs on: uvloop (libuv; about half the CPU per media "

@@ -27,6 +27,7 @@ from signaling.namespace import RoomNamespace
 from store.database import Database
 from store.migrate import upgrade
 from tiaojie.clock import Clock, SystemClock
+from tiaojie.memory import trim_forever
 from tiaojie.settings import Settings
 from web.api import build_router
 from web.api.session import setup_session_routes
@@ -274,7 +275,10 @@ def create_app(
             await recover_stale_recordings(services, stale_seconds=0)
         await _beat(topo, namespace)  # registers this node before it serves a request
         services.evidence.start()  # effective agreements go to the attached sealer after their commit
-        tasks = [asyncio.create_task(_heartbeat(topo, namespace, settings.room_lease_seconds / 3))]
+        tasks = [
+            asyncio.create_task(_heartbeat(topo, namespace, settings.room_lease_seconds / 3)),
+            asyncio.create_task(trim_forever(settings.malloc_trim_seconds)),
+        ]
         if background:
             tasks += [
                 asyncio.create_task(_sweeper(services, topo)),
