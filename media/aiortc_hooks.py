@@ -43,6 +43,7 @@ import ipaddress
 import logging
 import random
 import time
+from asyncio import selector_events
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -181,6 +182,16 @@ _ICE_DATA_RECEIVED: Final = "data_received"
 _ICE_PROTOCOLS: Final = "_protocols"
 _STUN_DATAGRAM_RECEIVED: Final = "datagram_received"
 _ICE_CONNECTION: Final = "_connection"
+# asyncio's selector datagram transport reads every datagram with recvfrom(max_size): a 256 KiB buffer that
+# CPython then shrinks to the datagram. Freed, those buffers leave holes in glibc's heap that the packets
+# kept meanwhile (RTX caches) break up, and the resident size grows by the heap's fragmentation (+8-10 % in
+# 15 minutes of load, docs/benchmarks.md). The connections' transports read at most _DATAGRAM_READ_BYTES
+# (SRTP longer than the receive path's 1,500-byte buffer is dropped anyway). uvloop reads into one buffer
+# of its own and copies out the datagram: its transports have no such attribute and are left alone.
+_TRANSPORT_READ_SIZE: Final = "max_size"
+_DATAGRAM_READ_BYTES: Final = 2048
+_ASYNCIO_DATAGRAM_TRANSPORT_NAME: Final = "_SelectorDatagramTransport"
+_ASYNCIO_DATAGRAM_TRANSPORT: Final[type] = getattr(selector_events, _ASYNCIO_DATAGRAM_TRANSPORT_NAME)
 _ICE_NOMINATED: Final = "_nominated"
 # aioice's Connection.connect starts consent freshness with asyncio.create_task(self.query_consent()) (looked
 # up on the instance, so replaced per instance by keep_consent) and keeps the task in _query_consent_task,
@@ -438,6 +449,12 @@ def _fast_path_problems() -> list[str]:
             problems.append(problem)
     if not callable(getattr(_srtp_lib, "srtp_unprotect_rtcp", None)):
         problems.append("pylibsrtp's binding has no srtp_unprotect_rtcp")
+    problems += _check_uses(
+        _ASYNCIO_DATAGRAM_TRANSPORT,
+        "_read_ready",
+        (_TRANSPORT_READ_SIZE,),
+        "asyncio reads each datagram with that size (small_datagram_reads)",
+    )
     return problems
 
 
@@ -547,6 +564,14 @@ async def _finish(coroutine: Coroutine[Any, Any, None], awaited: object) -> None
         awaited = _step(coroutine)
 
 
+def _small_datagram_reads(connection: aioice.ice.Connection) -> None:
+    """Make the connection's asyncio datagram transports read at most ``_DATAGRAM_READ_BYTES`` a datagram."""
+    for protocol in getattr(connection, _ICE_PROTOCOLS):
+        transport = getattr(protocol, "transport", None)
+        if isinstance(transport, _ASYNCIO_DATAGRAM_TRANSPORT):
+            setattr(transport, _TRANSPORT_READ_SIZE, _DATAGRAM_READ_BYTES)
+
+
 class _ReceivePath:
     """Decrypted SRTP and SRTCP handled inside aioice's datagram callback, not through aiortc's queue and
     DTLS task.
@@ -599,6 +624,7 @@ class _ReceivePath:
         """Let the connection's sockets pass SRTP/SRTCP on without a STUN parse (sockets bound since the
         last call included: gathering may come after the hook)."""
         receive = self.data_received
+        _small_datagram_reads(self.connection)
         for protocol in getattr(self.connection, _ICE_PROTOCOLS):
             if id(protocol) in self.hooked:
                 continue
@@ -1210,7 +1236,9 @@ class _SendPath:
         if dtls is None or getattr(dtls, _DTLS_STATE) is not DtlsState.CONNECTED:
             return None
         ice: RTCIceTransport = dtls.transport
-        pairs: dict[int, aioice.ice.CandidatePair] = getattr(getattr(ice, _ICE_CONNECTION), _ICE_NOMINATED)
+        connection = getattr(ice, _ICE_CONNECTION)
+        _small_datagram_reads(connection)  # a subscriber's connection reads its RTCP the same way
+        pairs: dict[int, aioice.ice.CandidatePair] = getattr(connection, _ICE_NOMINATED)
         pair = pairs.get(1)
         if pair is None or pair.protocol.transport is None:
             return None

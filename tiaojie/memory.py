@@ -1,12 +1,14 @@
 """Giving the heap's free memory back to the system: glibc's ``malloc_trim``, now and then.
 
-A media server allocates one ``bytes`` of 1–1.5 kB per RTP packet and copy — above CPython's small-object
-limit (512 bytes), so from glibc's heap — while RTX caches keep the last few hundred of each stream alive in
-between. The freed chunks are reused, but the heap's pages between the live ones stay resident: over a
-30-minute load run the server's RSS grew 9 % while the bytes in use stayed flat, the heap's free part
-growing from 2 to 28 MB (docs/benchmarks.md). ``malloc_trim(0)`` hands whole free pages anywhere in the heap
-back to the kernel (``madvise(MADV_DONTNEED)``); at about 10 ms for a 100 MB heap, once a minute
-(``TIAOJIE_MALLOC_TRIM_SECONDS``) is free. Without glibc (musl, macOS) it does nothing.
+Under media load the server's resident size grew by the fragmentation of glibc's heap while the memory in
+use stayed flat (+8-10 % in 15 minutes, docs/benchmarks.md). The cause was found and removed where it is:
+asyncio's datagram transport reads every datagram into a 256 KiB buffer and shrinks it afterwards, and the
+packets kept meanwhile (RTX caches) break the freed space into holes too small for the next buffer
+(media/aiortc_hooks.py reads at most 2 kB; uvloop, the default loop, copies each datagram out of one buffer
+of its own). This is the safety net for whatever else frees memory in a pattern the heap keeps:
+``malloc_trim(0)`` hands whole free pages anywhere in the heap back to the kernel
+(``madvise(MADV_DONTNEED)``), about 10 ms for a 100 MB heap, every ``TIAOJIE_MALLOC_TRIM_SECONDS`` (60).
+Without glibc (musl, macOS) it does nothing.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from aiortc.rtp import RtpPacket
 
 from media import aiortc_hooks
 from media.aiortc_hooks import TappedPacket
-from tests.media_hooks.peers import FirstValue, PublisherLeg, within
+from tests.media_hooks.peers import FirstValue, PublisherLeg, TestForwarder, ViewerLeg, within
 
 PeerFactory = Callable[[], RTCPeerConnection]
 
@@ -142,3 +142,25 @@ async def test_rtcp_is_handled_in_the_datagram_callback(new_peer: PeerFactory) -
     transport._handle_rtcp_data = handle_rtcp_data  # type: ignore[method-assign]
     # The publisher's sender reports arrive within 1.5 s; aiortc's own way would run in its DTLS task.
     assert await handled.wait() is None
+
+
+def _read_sizes(peer: RTCPeerConnection) -> set[int]:
+    connection = peer.getTransceivers()[0].receiver.transport.transport._connection
+    return {getattr(protocol.transport, "max_size", 0) for protocol in connection._protocols}
+
+
+@pytest.mark.timeout(30)
+async def test_asyncio_transports_of_hooked_connections_read_small_datagrams(new_peer: PeerFactory) -> None:
+    """asyncio reads each datagram into a 256 KiB buffer shrunk afterwards, which fragments the heap under
+    media load; the connections the hooks serve read at most 2,048 bytes (this test runs on asyncio's
+    loop)."""
+    viewer = ViewerLeg(new_peer)
+    forwarder = TestForwarder(viewer.raw)
+    await viewer.connect()
+    leg = PublisherLeg(new_peer, forwarder.on_rtp)
+    await leg.connect()
+    await within(forwarder.forwarding.wait())
+
+    assert _read_sizes(leg.server) == {2048}  # tapped: the receive path
+    assert _read_sizes(viewer.server) == {2048}  # sending through RawRtpSender: the send path
+    assert _read_sizes(leg.publisher) == {256 * 1024}  # a plain aiortc peer keeps asyncio's default
