@@ -233,12 +233,14 @@ class DatabaseSealer:
                 return existing
             _check(evidence, await session.get(AgreementVersion, evidence.version_id))
         row, development = await _build(self.env, self.setup, evidence)
-        try:
-            async with self.db.session() as session:
+        async with self.db.session() as session:
+            try:
                 kept = await _record(session, self.setup, evidence, row, development)
-        except BaseException:
-            await asyncio.shield(self.env.files.discard(row.pdf_key))  # recorded nowhere
-            raise
+            except BaseException:
+                # Not recorded (the unit of work rolls back). A failure of the commit itself is not
+                # caught here: the row may have been stored, and a file left over beats a file lost.
+                await asyncio.shield(self.env.files.discard(row.pdf_key))
+                raise
         if kept is not row:  # another desk sealed it first: its PDF stands, ours is referred to nowhere
             await self.env.files.discard(row.pdf_key)
         return kept

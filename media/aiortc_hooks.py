@@ -189,6 +189,10 @@ _ICE_CONNECTION: Final = "_connection"
 # (SRTP longer than the receive path's 1,500-byte buffer is dropped anyway). uvloop reads into one buffer
 # of its own and copies out the datagram: its transports have no such attribute and are left alone.
 _TRANSPORT_READ_SIZE: Final = "max_size"
+# The shortest datagram any connection accepts: an RTP header (STUN's is 20 bytes, a DTLS record's 13). aiortc
+# reads data[0] (and data[1] for SRTP) of whatever aioice hands on, and an IndexError ends its DTLS receive
+# task: an empty datagram from anyone who can reach the port would close the connection.
+_SHORTEST_DATAGRAM: Final = 12
 _DATAGRAM_READ_BYTES: Final = 2048
 _ASYNCIO_DATAGRAM_TRANSPORT_NAME: Final = "_SelectorDatagramTransport"
 _ASYNCIO_DATAGRAM_TRANSPORT: Final[type] = getattr(selector_events, _ASYNCIO_DATAGRAM_TRANSPORT_NAME)
@@ -638,6 +642,8 @@ class _ReceivePath:
                 original: Callable[[bytes, tuple[Any, ...]], None] = original,
                 component: int = component,
             ) -> None:
+                if len(data) < _SHORTEST_DATAGRAM:
+                    return  # no STUN, DTLS, RTP or RTCP is this short; aiortc's receive task dies on b""
                 if 127 < data[0] < 192:
                     receive(data, component)
                 else:
@@ -646,6 +652,8 @@ class _ReceivePath:
             setattr(protocol, _STUN_DATAGRAM_RECEIVED, datagram_received)
 
     def data_received(self, data: bytes, component: int) -> None:
+        if len(data) < _SHORTEST_DATAGRAM:
+            return  # from a socket bound after the last _hook_protocols: the same rule
         dtls = self.dtls
         if 127 < data[0] < 192 and getattr(dtls, _DTLS_STATE) is DtlsState.CONNECTED:
             srtp = getattr(dtls, _DTLS_RX_SRTP)
@@ -680,15 +688,24 @@ class _ReceivePath:
         self.limit = len(self.buffer)
 
 
-_receive_paths: WeakKeyDictionary[RTCDtlsTransport, _ReceivePath] = WeakKeyDictionary()
+# The path lives on its transport (which it refers to, as its connection refers to the path): the cycle goes
+# with the connection. A dictionary keyed by transport would keep every closed one alive.
+_PATH_ATTRIBUTE: Final = "_tiaojie_receive_path"
+
+
+def receive_path_of(dtls: RTCDtlsTransport) -> _ReceivePath | None:
+    """The transport's receive path, if it has one."""
+    path: _ReceivePath | None = getattr(dtls, _PATH_ATTRIBUTE, None)
+    return path
 
 
 def _receive_path(dtls: RTCDtlsTransport) -> _ReceivePath:
     """The transport's synchronous receive path, given to its connection the first time."""
-    path = _receive_paths.get(dtls)
+    path = receive_path_of(dtls)
     if path is None:
         _require(dtls.transport, _ICE_CONNECTION)
-        path = _receive_paths[dtls] = _ReceivePath(dtls)
+        path = _ReceivePath(dtls)
+        setattr(dtls, _PATH_ATTRIBUTE, path)
     return path
 
 
@@ -845,14 +862,14 @@ class _FastRoute:
 
     Learned from the first packet aiortc itself routed to the tap (so aiortc decided the SSRC, the payload
     type, whether it is RTX and of which stream); after that, :meth:`handle` does for each packet with that
-    SSRC and payload type what ``RTCRtpReceiver._handle_rtp_packet`` would, on aiortc's own state: feed
-    the REMB estimator (video with abs-send-time; in batches of up to 8 packets or 100 ms, with their
-    arrival times, the newest REMB sent), note the SSRC as active (once a second), count the
-    packet in the statistics receiver reports are built from, unwrap RTX, feed the NACK generator (and
-    send a NACK when it finds a gap) — then hand the packet to the tap. It skips aiortc's payload parsing
-    (its result only fed the jitter buffer the tap stands in for). It returns False, and the packet takes
-    aiortc's way, whenever the packet is not what was learned (another payload type, a header our parser
-    refuses) or aiortc no longer routes the SSRC to this receiver (renegotiated, stopped).
+    SSRC and payload type what ``RTCRtpReceiver._handle_rtp_packet`` would, on aiortc's own state: feed the
+    REMB estimator (video with abs-send-time; through the tap, in batches of up to 8 packets or 100 ms, in
+    arrival order across the receiver's SSRCs, the newest REMB sent), note the SSRC as active (once a
+    second), count the packet in the statistics receiver reports are built from, unwrap RTX, feed the NACK
+    generator (and send a NACK when it finds a gap) — then hand the packet to the tap. It skips aiortc's
+    payload parsing (its result only fed the jitter buffer the tap stands in for). It returns False, and
+    the packet takes aiortc's way, whenever the packet is not what was learned (another payload type, a
+    header our parser refuses) or aiortc no longer routes the SSRC to this receiver (renegotiated, stopped).
     """
 
     __slots__ = (
@@ -866,7 +883,6 @@ class _FastRoute:
         "mid_id",
         "nack",
         "payload_type",
-        "pending",
         "receiver",
         "ssrc",
         "ssrc_table",
@@ -889,8 +905,6 @@ class _FastRoute:
         self.media_payload_type = tapped.payload_type
         self.nack: NackGenerator | None = getattr(receiver, _RX_NACK_GENERATOR)
         self.estimator: RemoteBitrateEstimator | None = getattr(receiver, _RX_BITRATE_ESTIMATOR)
-        #: (arrival ms, abs-send-time, size) of packets not yet given to the estimator.
-        self.pending: list[tuple[int, int, int]] = []
         extensions = tap.negotiated.header_extensions if tap.negotiated is not None else {}
         self.abs_send_time_id = extensions.get(_ABS_SEND_TIME_URI)
         self.audio_level_id = extensions.get(_AUDIO_LEVEL_URI)
@@ -930,10 +944,8 @@ class _FastRoute:
             extensions,
         )
         if self.estimator is not None and extensions.abs_send_time is not None:
-            pending = self.pending
-            pending.append((arrival_time_ms, extensions.abs_send_time, len(payload) + packet.padding_size))
-            if len(pending) >= _ESTIMATE_EVERY or arrival_time_ms - pending[0][0] >= _ESTIMATE_WITHIN_MS:
-                self._estimate()
+            size = len(payload) + packet.padding_size
+            self.tap.estimate_later(arrival_time_ms, extensions.abs_send_time, size, self.ssrc)
         if arrival_time_ms - self.active_ms >= 1000:
             self.active_ms = arrival_time_ms
             self.active[packet.ssrc] = aiortc_clock.current_datetime()
@@ -957,30 +969,6 @@ class _FastRoute:
             _drive(getattr(receiver, _RX_SEND_NACK)(packet.ssrc, sorted(nack.missing)))
         self.tap.deliver(packet, data, arrival_time_ms)
         return True
-
-    def _estimate(self) -> None:
-        """Feed the packets noted since the last time to aiortc's REMB estimator, one after another (its
-        code stays in the CPU's caches for the whole batch), and send the newest REMB it makes."""
-        estimator = self.estimator
-        if estimator is None:
-            return
-        ssrc = self.ssrc  # as aiortc: the SSRC the packet arrived with (an RTX one for RTX)
-        remb = None
-        for arrival_time_ms, abs_send_time, size in self.pending:
-            remb = (
-                estimator.add(
-                    arrival_time_ms=arrival_time_ms, abs_send_time=abs_send_time, payload_size=size, ssrc=ssrc
-                )
-                or remb
-            )
-        self.pending.clear()
-        receiver = self.receiver
-        rtcp_ssrc = getattr(receiver, _RX_RTCP_SSRC)
-        if remb is not None and rtcp_ssrc is not None:
-            remb_packet = RtcpPsfbPacket(
-                fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)
-            )
-            _drive(getattr(receiver, _RX_SEND_RTCP)(remb_packet))
 
 
 class RtpTap:
@@ -1012,6 +1000,8 @@ class RtpTap:
         self._buffer = _TapBuffer()
         self._transport: RTCDtlsTransport | None = None
         self._path: _ReceivePath | None = None
+        #: (arrival ms, abs-send-time, size, SSRC) of fast-path packets not yet given to the estimator.
+        self._estimates: list[tuple[int, int, int, int]] = []
         self._slot = _DatagramSlot()
         self._started: asyncio.Future[Negotiated] = asyncio.get_running_loop().create_future()
         self._original_handle: Callable[..., Awaitable[None]] = getattr(receiver, _HANDLE_RTP)
@@ -1071,6 +1061,7 @@ class RtpTap:
         if transport is not self._transport:  # moved to another transport by a renegotiation
             self._watch(transport)
         data = self._slot.data
+        self.estimate_now()  # what the fast path noted goes to the estimator before this packet does
         # aiortc feeds its REMB estimator, statistics (for receiver reports) and NACK generator, unwraps RTX,
         # then hands the media packet to our stand-in jitter buffer.
         await self._original_handle(packet, arrival_time_ms=arrival_time_ms)
@@ -1082,11 +1073,46 @@ class RtpTap:
             data = tapped.serialize(transport._rtp_header_extensions_map)
         else:
             path = self._path
-            if path is not None and packet.ssrc not in path.routes and self.negotiated is not None:
+            route = path.routes.get(packet.ssrc) if path is not None else None
+            if path is not None and self.negotiated is not None and (route is None or route.tap is not self):
                 path.routes[packet.ssrc] = _FastRoute(self, transport, packet, tapped)
             if tapped is not packet:  # aiortc unwrapped an RTX packet
                 data = _unwrapped_datagram(data, tapped)
         self.deliver(tapped, data, arrival_time_ms)
+
+    def estimate_later(self, arrival_time_ms: int, abs_send_time: int, size: int, ssrc: int) -> None:
+        """Note a fast-path packet for aiortc's REMB estimator; given to it in batches, in arrival order
+        across the receiver's SSRCs (media and RTX share the estimator)."""
+        pending = self._estimates
+        pending.append((arrival_time_ms, abs_send_time, size, ssrc))
+        if len(pending) >= _ESTIMATE_EVERY or arrival_time_ms - pending[0][0] >= _ESTIMATE_WITHIN_MS:
+            self.estimate_now()
+
+    def estimate_now(self) -> None:
+        """Feed the noted packets to the estimator one after another (its code stays in the CPU's caches for
+        the whole batch) and send the newest REMB it makes, as aiortc would have."""
+        pending = self._estimates
+        if not pending:
+            return
+        self._estimates = []
+        receiver = self.receiver
+        estimator: RemoteBitrateEstimator | None = getattr(receiver, _RX_BITRATE_ESTIMATOR)
+        if estimator is None:
+            return
+        remb = None
+        for arrival_time_ms, abs_send_time, size, ssrc in pending:
+            remb = (
+                estimator.add(
+                    arrival_time_ms=arrival_time_ms, abs_send_time=abs_send_time, payload_size=size, ssrc=ssrc
+                )
+                or remb
+            )
+        rtcp_ssrc = getattr(receiver, _RX_RTCP_SSRC)
+        if remb is not None and rtcp_ssrc is not None:
+            remb_packet = RtcpPsfbPacket(
+                fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(*remb)
+            )
+            _drive(getattr(receiver, _RX_SEND_RTCP)(remb_packet))
 
     def deliver(self, packet: TappedPacket, data: bytes, arrival_time_ms: int) -> None:
         """Hand one accepted packet to the callback (inline: this runs for every packet)."""
@@ -1562,7 +1588,9 @@ def keep_consent(pc: aiortc.RTCPeerConnection) -> None:
     """Check ICE consent on ``pc``'s connections the RFC 7675 way (:class:`_ConsentFreshness`).
 
     Call it right after creating the peer connection: the checks are replaced when ICE starts checking,
-    before a pair is nominated (aioice starts its own checks only then)."""
+    before a pair is nominated (aioice starts its own checks only then). The connections also get the
+    synchronous receive path then (:class:`_ReceivePath`: datagrams too short to be anything are dropped,
+    SRTP and SRTCP handled in the datagram callback), with or without taps."""
 
     @pc.on("iceconnectionstatechange")
     def on_ice_state() -> None:
@@ -1573,6 +1601,7 @@ def keep_consent(pc: aiortc.RTCPeerConnection) -> None:
             if dtls is not None:
                 _require(dtls.transport, _ICE_CONNECTION)
                 _consent_of(getattr(dtls.transport, _ICE_CONNECTION))
+                _receive_path(dtls)  # short datagrams dropped, SRTCP in the callback, small reads
         if pc.sctp is not None:
             _consent_of(getattr(pc.sctp.transport.transport, _ICE_CONNECTION))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 
 import pytest
@@ -15,7 +16,7 @@ glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_tri
 
 def _resident_bytes() -> int:
     with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 @glibc

@@ -91,6 +91,10 @@ class PliCamera(MediaStreamTrack):
         # A smooth diagonal gradient that moves sideways: cheap to encode, never two frames alike.
         self._pattern = bytes((i % self.width + i // self.width) & 0xFF for i in range(2 * size))
 
+    def make_keyframe(self) -> None:
+        """Make the next frame a keyframe, as if its own encoder decided to (no PLI)."""
+        self._wanted = True
+
     def watch(self, packet: AnyRtcpPacket) -> None:
         """Give it to ``observe_rtcp`` on its sender: a PLI asks for the next frame to be a keyframe."""
         if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_PLI:

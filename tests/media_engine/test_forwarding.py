@@ -200,6 +200,15 @@ async def test_a_keyframe_without_its_start_code_is_dropped_and_another_asked_fo
     assert cam.plis >= 2
     assert harness.engine.stats.packets_dropped > 0
 
+    # A broken keyframe in the middle of the stream, which bob is not waiting for: it is dropped whole (its
+    # other packets would leave bob a broken picture) and the server asks for a whole one at once.
+    plis, keyframes = cam.plis, cam.keyframes
+    cam.damage_keyframes = 1
+    cam.make_keyframe()
+    await harness.until(lambda: cam.plis > plis and cam.keyframes >= keyframes + 2)
+    seen = bob.seen("alice")
+    await harness.until(lambda: bob.seen("alice") >= seen + 5)
+
 
 @pytest.mark.timeout(30)
 async def test_host_mute_stops_and_unmute_resumes_that_publishers_audio(make_harness: HarnessFactory) -> None:
