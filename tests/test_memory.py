@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
+from typing import Any
 
 import pytest
 
+from store.database import Database
 from tiaojie import memory
-from tiaojie.settings import load_settings
+from tiaojie.clock import FrozenClock
+from tiaojie.settings import Settings, load_settings
+from web.app import create_app
 
 glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
 
@@ -57,3 +61,28 @@ async def test_zero_turns_it_off() -> None:
     await asyncio.wait_for(memory.trim_forever(0), 1)  # returns at once
     assert load_settings({}).malloc_trim_seconds == 60
     assert load_settings({"TIAOJIE_MALLOC_TRIM_SECONDS": "0"}).malloc_trim_seconds == 0
+
+
+async def test_every_server_process_trims_on_its_interval(
+    aiohttp_client: Any, settings: Settings, clock: FrozenClock, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The application's lifecycle starts the trimming task, with the configured interval."""
+    trimmed = asyncio.Event()
+
+    def trim_now() -> bool:
+        trimmed.set()
+        return True
+
+    monkeypatch.setattr(memory, "_TRIM", trim_now)
+    app = create_app(
+        settings.model_copy(update={"malloc_trim_seconds": 0.01}),
+        clock=clock,
+        db=db,
+        migrate=False,
+        background=False,
+    )
+    client = await aiohttp_client(app)
+    try:
+        await asyncio.wait_for(trimmed.wait(), 5)
+    finally:
+        await client.close()
