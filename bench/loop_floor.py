@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import os
 import resource
 import select
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+
+from tiaojie import event_loop
 
 __all__ = ["main"]
 
@@ -101,74 +102,62 @@ class _Window:
         return True
 
 
-def _blocking(sock: socket.socket, window: _Window, sinks: _Sinks) -> None:
-    sock.settimeout(1.0)
-    while True:
-        try:
-            data = sock.recv(2048)
-        except TimeoutError:
-            break
+def _pump(datagrams: Iterator[bytes], window: _Window, sinks: _Sinks) -> None:
+    """Forward what arrives until the window closes (or nothing arrives for a second)."""
+    for data in datagrams:
         sinks.forward(data)
         if not window.tick():
             break
 
 
-def _epoll(sock: socket.socket, window: _Window, sinks: _Sinks) -> None:
+def _blocking(sock: socket.socket) -> Iterator[bytes]:
+    sock.settimeout(1.0)
+    with contextlib.suppress(TimeoutError):
+        while True:
+            yield sock.recv(2048)
+
+
+def _epoll(sock: socket.socket) -> Iterator[bytes]:
     sock.setblocking(False)
     poller = select.epoll()
     poller.register(sock.fileno(), select.EPOLLIN)
     try:
-        while True:
-            events = poller.poll(1.0)
-            if not events:
-                break
-            try:
-                data = sock.recv(2048)
-            except BlockingIOError:
-                continue
-            sinks.forward(data)
-            if not window.tick():
-                break
+        while poller.poll(1.0):
+            with contextlib.suppress(BlockingIOError):
+                yield sock.recv(2048)
     finally:
         poller.close()
 
 
-def _event_loop(factory: Callable[[], asyncio.AbstractEventLoop] | None) -> Callable[..., None]:
-    def run(sock: socket.socket, window: _Window, sinks: _Sinks) -> None:
-        async def serve() -> None:
-            done = asyncio.get_running_loop().create_future()
+def _on_event_loop(
+    choice: event_loop.EventLoopChoice, sock: socket.socket, window: _Window, sinks: _Sinks
+) -> None:
+    async def serve() -> None:
+        done = asyncio.get_running_loop().create_future()
 
-            class Protocol(asyncio.DatagramProtocol):
-                def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-                    sinks.forward(data)
-                    if not window.tick() and not done.done():
-                        done.set_result(None)
+        class Protocol(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+                sinks.forward(data)
+                if not window.tick() and not done.done():
+                    done.set_result(None)
 
-            sock.setblocking(False)
-            transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(Protocol, sock=sock)
-            try:
-                await asyncio.wait_for(done, WARMUP + (window.closes - window.opens) + 5)
-            finally:
-                transport.close()
+        sock.setblocking(False)
+        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(Protocol, sock=sock)
+        try:
+            await asyncio.wait_for(done, WARMUP + (window.closes - window.opens) + 5)
+        finally:
+            transport.close()
 
-        if factory is None:
-            asyncio.run(serve())
-        else:
-            with asyncio.Runner(loop_factory=factory) as runner:
-                runner.run(serve())
+    event_loop.run(serve(), choice)
 
-    return run
+
+def _ways() -> list[str]:
+    """The ways of receiving this machine has (uvloop only where it is installed)."""
+    return ["blocking", "epoll", "asyncio"] + (["uvloop"] if event_loop.loop_factory("auto") else [])
 
 
 def measure(way: str, rate: float, seconds: float, fanout: int) -> tuple[float, float]:
     """(datagrams a second received in the window, CPU µs per datagram) for one way of receiving."""
-    receivers: dict[str, Callable[..., None]] = {
-        "blocking": _blocking,
-        "epoll": _epoll,
-        "asyncio": _event_loop(None),
-    }
-    with contextlib.suppress(ImportError):
-        receivers["uvloop"] = _event_loop(importlib.import_module("uvloop").new_event_loop)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     sinks = _Sinks(fanout)
@@ -177,7 +166,12 @@ def measure(way: str, rate: float, seconds: float, fanout: int) -> tuple[float, 
         _send(sock.getsockname()[1], rate, WARMUP + seconds + 1.0)
     try:
         window = _Window(seconds)
-        receivers[way](sock, window, sinks)
+        if way == "blocking":
+            _pump(_blocking(sock), window, sinks)
+        elif way == "epoll":
+            _pump(_epoll(sock), window, sinks)
+        else:
+            _on_event_loop("uvloop" if way == "uvloop" else "asyncio", sock, window, sinks)
     finally:
         os.waitpid(child, 0)
         sock.close()
@@ -197,10 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     arguments = parser.parse_args(argv)
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
-    ways = ["blocking", "epoll", "asyncio"]
-    with contextlib.suppress(ImportError):
-        importlib.import_module("uvloop")
-        ways.append("uvloop")
+    ways = _ways()
     print(f"{'way':>9} {'rate/s':>7} {'µs CPU per datagram':>20}")
     for _ in range(arguments.runs):
         for way in ways:

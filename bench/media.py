@@ -459,9 +459,8 @@ async def run(args: argparse.Namespace) -> list[RunResult]:
     print(
         f"each participant sends VP8 {WIDTH}x{HEIGHT} at {FPS} fps ({kbps:.0f} kbit/s) and Opus", flush=True
     )
-    factory = event_loop.loop_factory(args.event_loop)
-    loop_name = "asyncio" if factory is None else factory.__module__.split(".")[0]
-    print(f"server event loop: {loop_name} (TIAOJIE_EVENT_LOOP={args.event_loop})", flush=True)
+    loop = event_loop.loop_name(args.event_loop)
+    print(f"server event loop: {loop} (TIAOJIE_EVENT_LOOP={args.event_loop})", flush=True)
     results: list[RunResult] = []
     with tempfile.TemporaryDirectory(prefix="tiaojie-bench-media-") as tmp:
         if args.tiaojie:

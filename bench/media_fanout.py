@@ -241,8 +241,7 @@ async def bench(arguments: argparse.Namespace) -> None:
     announce_addresses(LOOPBACK)
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
-    factory = event_loop.loop_factory(arguments.event_loop)
-    print(f"engine event loop: {'asyncio' if factory is None else factory.__module__.split('.')[0]}")
+    print(f"engine event loop: {event_loop.loop_name(arguments.event_loop)}")
     frames = pre_encoded_video() if arguments.video else []
     if frames:
         kbps = sum(len(f) for f in frames[1:]) * 8 / ((len(frames) - 1) / FPS) / 1000

@@ -24,7 +24,9 @@ API for that, so this module opens a few doors into it; the rest of ``media/`` u
   public default STUN server.
 - :func:`keep_consent` gives a peer connection RFC 7675's consent rule in place of aioice's stricter one:
   consent lasts 30 s from the last answered check, and a check may take up to 7.5 s (retransmitted) to be
-  answered, so a busy server or client does not lose its calls to a queue of half a second.
+  answered, so a busy server or client does not lose its calls to a queue of half a second. It also gives
+  each connection the synchronous receive path, which drops datagrams too short to be STUN, DTLS, RTP or
+  RTCP (aiortc's receive task dies on an empty one).
 - :func:`check_compatible` verifies that every private name used here still exists with the expected shape.
 
 Every private name is listed once below and verified by :func:`check_compatible`; each hook also checks the
@@ -642,18 +644,16 @@ class _ReceivePath:
                 original: Callable[[bytes, tuple[Any, ...]], None] = original,
                 component: int = component,
             ) -> None:
-                if len(data) < _SHORTEST_DATAGRAM:
-                    return  # no STUN, DTLS, RTP or RTCP is this short; aiortc's receive task dies on b""
-                if 127 < data[0] < 192:
-                    receive(data, component)
+                if data and 127 < data[0] < 192:
+                    receive(data, component)  # which drops what is too short to be SRTP or SRTCP
                 else:
-                    original(data, addr)
+                    original(data, addr)  # STUN, or data_received again (which drops b"")
 
             setattr(protocol, _STUN_DATAGRAM_RECEIVED, datagram_received)
 
     def data_received(self, data: bytes, component: int) -> None:
         if len(data) < _SHORTEST_DATAGRAM:
-            return  # from a socket bound after the last _hook_protocols: the same rule
+            return  # no STUN, DTLS, RTP or RTCP is this short; aiortc's receive task dies on b""
         dtls = self.dtls
         if 127 < data[0] < 192 and getattr(dtls, _DTLS_STATE) is DtlsState.CONNECTED:
             srtp = getattr(dtls, _DTLS_RX_SRTP)

@@ -35,11 +35,13 @@ def test_auto_and_uvloop_run_on_uvloop_where_it_is_installed() -> None:
 
 def test_asyncio_runs_on_the_standard_loop() -> None:
     assert event_loop.run(_loop_module(), "asyncio") == "asyncio.unix_events"
+    assert event_loop.loop_name("asyncio") == "asyncio"
 
 
 def test_without_uvloop_auto_falls_back_and_uvloop_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     _without_uvloop(monkeypatch)
     assert event_loop.loop_factory("auto") is None
+    assert event_loop.loop_name("auto") == "asyncio"
     assert event_loop.run(_loop_module(), "auto") == "asyncio.unix_events"
     with pytest.raises(InvalidInput) as refused:
         event_loop.loop_factory("uvloop")

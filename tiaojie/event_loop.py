@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 
 from tiaojie.errors import InvalidInput
 
-__all__ = ["EventLoopChoice", "loop_factory", "run"]
+__all__ = ["EventLoopChoice", "loop_factory", "loop_name", "run"]
 
 T = TypeVar("T")
 
@@ -41,6 +41,11 @@ def loop_factory(choice: EventLoopChoice) -> Callable[[], asyncio.AbstractEventL
         return None
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory
+
+
+def loop_name(choice: EventLoopChoice) -> str:
+    """Which loop ``choice`` gives here: ``uvloop`` or ``asyncio``."""
+    return "asyncio" if loop_factory(choice) is None else "uvloop"
 
 
 def run(main: Coroutine[Any, Any, T], choice: EventLoopChoice) -> T:
