@@ -238,6 +238,8 @@ def _received(viewers: dict[str, Subscriber]) -> int:
 
 
 async def bench(arguments: argparse.Namespace) -> None:
+    if arguments.profile is not None:
+        arguments.profile.mkdir(parents=True, exist_ok=True)
     announce_addresses(LOOPBACK)
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")

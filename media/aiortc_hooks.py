@@ -172,6 +172,7 @@ _RX_SEND_RTCP: Final = "_send_rtcp"
 # Connection), Connection._nominated (component -> CandidatePair, read by Connection.sendto), and what
 # StunProtocol.send_data does with the pair: protocol.transport.sendto(data, pair.remote_addr).
 _DTLS_STATE: Final = "_state"
+_CONNECTED: Final = DtlsState.CONNECTED
 _DTLS_TX_SRTP: Final = "_tx_srtp"
 _DTLS_RX_SRTP: Final = "_rx_srtp"
 # The receive path taps and diverted transports take: aioice's StunProtocol.datagram_received hands every
@@ -1224,8 +1225,8 @@ class _SendPath:
     does the same work synchronously: copy the packet into the session's work buffer, ``srtp_protect``
     in place, and hand the result to the pair's datagram transport (a UDP socket, or aioice's TURN
     transport for a relayed pair). aiortc's transport byte and packet counters (``getStats`` of the
-    transport) do not see these packets. :meth:`usable` says whether the path still holds: same DTLS
-    transport, still connected, same nominated pair.
+    transport) do not see these packets. A path holds while its DTLS transport is the sender's, still
+    connected, with the same nominated pair (:meth:`RawRtpSender.send_now` checks this for every packet).
     """
 
     __slots__ = (
@@ -1270,27 +1271,6 @@ class _SendPath:
             return None
         return cls(dtls, pair, pairs)
 
-    def usable(self, dtls: RTCDtlsTransport) -> bool:
-        return (
-            dtls is self.dtls
-            and getattr(dtls, _DTLS_STATE) is DtlsState.CONNECTED
-            and self.pairs.get(1) is self.nominated
-        )
-
-    def send(self, data: bytes) -> bool:
-        """Protect and send one RTP packet; False if it is too long or libsrtp refuses it."""
-        size = len(data)
-        if size > self.limit:
-            return False
-        buffer = self.buffer
-        buffer[0:size] = data
-        length = self.length
-        length[0] = size
-        if _srtp_protect(self.context, self.cdata, length):
-            return False
-        self.sendto(buffer[0 : length[0]], self.addr)
-        return True
-
 
 def _ntp_now() -> int:
     """The current time as a 64-bit NTP timestamp."""
@@ -1331,8 +1311,9 @@ class RawRtpSender:
         self._original_send: Callable[[RTCRtpSendParameters], Awaitable[None]] = sender.send
         self._ssrc_bytes = self.ssrc.to_bytes(4, "big")
         self._path: _SendPath | None = None
-        self._packets = 0
-        self._octets = 0
+        #: The sender's instance attributes, where its packet and octet counters live (one dict store each
+        #: per packet instead of a setattr).
+        self._counters: dict[str, Any] = vars(sender)
         self._last_timestamp: int | None = None
         setattr(sender, _SEND, self._send_parameters)
 
@@ -1352,26 +1333,52 @@ class RawRtpSender:
         return packet.serialize(self._extensions)
 
     def send_now(self, data: bytes, payload_octets: int = -1) -> bool:
-        """Encrypt and send one RTP packet at once; False (and nothing sent) when the connection is not up.
+        """Encrypt and send one RTP packet at once; False (and nothing sent) when the connection is not up,
+        the packet is too long for the SRTP buffer, or libsrtp refuses it.
 
-        The per-packet path: no coroutine, no allocation beyond the encrypted copy (see :class:`_SendPath`).
-        ``payload_octets`` is for callers that know the packet carries the sender's own SSRC and how much
-        of it is payload (the sender-report octet count); by default both are read from ``data``.
+        The per-packet path, in one function (it runs for every forwarded copy): no coroutine, no
+        allocation beyond the encrypted copy. It copies the packet into the session's work buffer, encrypts
+        it in place (``srtp_protect`` with a preallocated length cell) and hands the result to the nominated
+        pair's datagram transport, as :class:`_SendPath` describes. ``payload_octets`` is for callers that
+        know the packet carries the sender's own SSRC and how much of it is payload (the sender-report octet
+        count); by default both are read from ``data``.
         """
         path = self._path
         dtls = self.sender.transport
-        if path is None or not path.usable(dtls):
+        if (
+            path is None
+            or dtls is not path.dtls
+            or dtls._state is not _CONNECTED  # _DTLS_STATE, read directly: this runs for every packet
+            or path.pairs.get(1) is not path.nominated
+        ):
             path = self._path = _SendPath.resolve(dtls)
             if path is None:
                 return False
-        if not path.send(data):
+        size = len(data)
+        if size > path.limit:
             return False
+        buffer = path.buffer
+        buffer[0:size] = data
+        length = path.length
+        length[0] = size
+        if _srtp_protect(path.context, path.cdata, length):
+            return False
+        path.sendto(buffer[0 : length[0]], path.addr)
         if payload_octets < 0:
             if data[8:12] != self._ssrc_bytes:
                 return True  # RTX, or another stream: not in our sender reports
             padding = data[-1] if data[0] & 0x20 else 0
             payload_octets = max(0, len(data) - _header_length(data) - padding)
-        self._count(data, payload_octets)
+        # aiortc's sender reports and getStats read the counters from the sender's own attributes
+        counters = self._counters
+        counters[_TX_PACKET_COUNT] += 1
+        counters[_TX_OCTET_COUNT] += payload_octets
+        if self._auto_report_clock:
+            timestamp = int.from_bytes(data[4:8], "big")
+            if timestamp != self._last_timestamp:
+                # Sent now: pair the first packet of each frame with the wall clock, as aiortc does.
+                self._last_timestamp = timestamp
+                self.set_report_clock(_ntp_now(), timestamp)
         return True
 
     async def send(self, data: bytes) -> bool:
@@ -1380,20 +1387,9 @@ class RawRtpSender:
 
     def set_report_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
         """Set the NTP/RTP timestamp pair for the next sender reports (e.g. from the publisher's SR)."""
-        setattr(self.sender, _TX_NTP_TIMESTAMP, ntp_timestamp)
-        setattr(self.sender, _TX_RTP_TIMESTAMP, rtp_timestamp)
-
-    def _count(self, data: bytes, payload_octets: int) -> None:
-        self._packets += 1
-        self._octets += payload_octets
-        setattr(self.sender, _TX_PACKET_COUNT, self._packets)
-        setattr(self.sender, _TX_OCTET_COUNT, self._octets)
-        if self._auto_report_clock:
-            timestamp = int.from_bytes(data[4:8], "big")
-            if timestamp != self._last_timestamp:
-                # Sent now: pair the first packet of each frame with the wall clock, as aiortc does.
-                self._last_timestamp = timestamp
-                self.set_report_clock(_ntp_now(), timestamp)
+        counters = self._counters
+        counters[_TX_NTP_TIMESTAMP] = ntp_timestamp
+        counters[_TX_RTP_TIMESTAMP] = rtp_timestamp
 
 
 def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from media.codecs import Vp8Descriptor, vp8_picture_ids
 
@@ -86,6 +86,11 @@ class Forward(NamedTuple):
     timestamp: int
     segment_start: bool
     """True for the first packet of a segment (after a start, resume or source switch)."""
+
+
+_FORWARDING: Final = RewriterState.FORWARDING
+#: ``Forward(...)`` without the Python frame of a named tuple's ``__new__`` (this runs for every copy).
+_new_tuple: Final = tuple.__new__
 
 
 class StreamRewriter:
@@ -188,15 +193,36 @@ class StreamRewriter:
         self, ssrc: int, seq: int, timestamp: int, now: float, keyframe: bool = False
     ) -> Forward | Drop:
         """Decide about one publisher packet; ``keyframe`` says whether it starts a keyframe (video only)."""
+        if ssrc == self._ssrc and self._state is _FORWARDING:
+            # Within the segment (nearly every packet): one frame, no call. The mapping is a fixed offset on
+            # unwrapped sequence numbers.
+            previous = self._seen_ext
+            ext = previous + (((seq - previous + 0x8000) & 0xFFFF) - 0x8000)
+            out_seq = (ext + self._seq_offset) & 0xFFFF
+            slot = out_seq & _MASK
+            out_ts = (timestamp + self._ts_offset) & 0xFFFFFFFF
+            if ext > previous:
+                self._seen_ext = ext
+            if ext > self._fwd_ext:
+                self._fwd_ext = ext
+                self._last_out_seq = out_seq
+                self._last_out_ts = out_ts
+                self._last_time = now
+            else:
+                if ext < self._start_ext or ext <= self._fwd_ext - _WINDOW:
+                    return Drop.TOO_OLD
+                if self._ring_out_seq[slot] == out_seq:
+                    return Drop.DUPLICATE
+            self._ring_out_seq[slot] = out_seq
+            self._ring_in_seq[slot] = ext & 0xFFFF
+            self._ring_ssrc[slot] = ssrc
+            return _new_tuple(Forward, (out_seq, out_ts, False))
         if ssrc == self._ssrc:
             previous = self._seen_ext
             ext = previous + (((seq - previous + 0x8000) & 0xFFFF) - 0x8000)
             if ext > previous:
                 self._seen_ext = ext
-            state = self._state
-            if state is RewriterState.FORWARDING:
-                return self._forward_in_segment(ssrc, ext, timestamp, now)
-            if state is RewriterState.PAUSED:
+            if self._state is RewriterState.PAUSED:
                 return Drop.PAUSED
             if self.video and not keyframe:
                 return Drop.NEED_KEYFRAME
@@ -214,25 +240,6 @@ class StreamRewriter:
         self._ssrc = ssrc
         self._seen_ext = seq
         return self._start_segment(ssrc, seq, timestamp, now)
-
-    def _forward_in_segment(self, ssrc: int, ext: int, timestamp: int, now: float) -> Forward | Drop:
-        out_seq = (ext + self._seq_offset) & 0xFFFF
-        slot = out_seq & _MASK
-        if ext > self._fwd_ext:
-            self._fwd_ext = ext
-            self._last_out_seq = out_seq
-            self._last_out_ts = out_ts = (timestamp + self._ts_offset) & 0xFFFFFFFF
-            self._last_time = now
-        else:
-            if ext < self._start_ext or ext <= self._fwd_ext - _WINDOW:
-                return Drop.TOO_OLD
-            if self._ring_out_seq[slot] == out_seq:
-                return Drop.DUPLICATE
-            out_ts = (timestamp + self._ts_offset) & 0xFFFFFFFF
-        self._ring_out_seq[slot] = out_seq
-        self._ring_in_seq[slot] = ext & 0xFFFF
-        self._ring_ssrc[slot] = ssrc
-        return Forward(out_seq, out_ts, False)
 
     def _start_segment(self, ssrc: int, ext: int, timestamp: int, now: float) -> Forward:
         out_seq = (self._last_out_seq + 1) & 0xFFFF
@@ -253,7 +260,7 @@ class StreamRewriter:
         self._ring_in_seq[slot] = ext & 0xFFFF
         self._ring_ssrc[slot] = ssrc
         self._set_state(RewriterState.FORWARDING)
-        return Forward(out_seq, out_ts, True)
+        return _new_tuple(Forward, (out_seq, out_ts, True))
 
     def original(self, out_seq: int) -> tuple[int, int] | None:
         """The publisher (SSRC, sequence number) that outgoing ``out_seq`` carried, if still remembered."""
