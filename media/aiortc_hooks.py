@@ -59,7 +59,7 @@ import pylibsrtp
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer, RTCRtpReceiver, RTCRtpSender
 from aiortc import clock as aiortc_clock
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rate import RemoteBitrateEstimator
+from aiortc.rate import RateCounter, RemoteBitrateEstimator
 from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcicetransport import RTCIceTransport
@@ -82,6 +82,7 @@ from aiortc.rtp import (
 )
 
 from media.rtp import MalformedPacket, RtpHeader
+from media.window_rate import WindowRate
 
 __all__ = [
     "AIORTC_VERSION",
@@ -144,6 +145,10 @@ _RX_STOP_DECODER: Final = "_RTCRtpReceiver__stop_decoder"
 _RX_STARTED: Final = "_RTCRtpReceiver__started"
 _RX_RTCP_SSRC: Final = "_RTCRtpReceiver__rtcp_ssrc"
 _RX_BITRATE_ESTIMATOR: Final = "_RTCRtpReceiver__remote_bitrate_estimator"
+# ... whose incoming bitrate (a RateCounter: window and scale) the tap replaces with a WindowRate.
+_ESTIMATOR_BITRATE: Final = "incoming_bitrate"
+_RATE_WINDOW: Final = "_window_size"
+_RATE_SCALE: Final = "_scale"
 # ... and what the fast receive path (_FastRoute) feeds as aiortc's _handle_rtp_packet would: the statistics
 # per arriving SSRC that receiver reports are built from, the NACK generator, the SSRCs last seen, whether
 # the receiver is enabled, and the coroutine that sends a NACK.
@@ -320,6 +325,15 @@ def check_compatible(*, allow_other_version: bool = False) -> None:
             f"RTCRtpReceiver's jitter buffer is used by {users}; the tap only stands in for add()"
         )
     problems += _check_uses(RTCDtlsTransport, "_recv_next", (_HANDLE_RTP_DATA,), "decrypted RTP goes there")
+    problems += _check_uses(
+        RemoteBitrateEstimator, "__init__", (_ESTIMATOR_BITRATE,), "the tap replaces its incoming bitrate"
+    )
+    problems += _check_uses(
+        RemoteBitrateEstimator, "add", (_ESTIMATOR_BITRATE, "rate", "reset", "add"), "what it asks of it"
+    )
+    problems += _check_uses(
+        RateCounter, "__init__", (_RATE_WINDOW, _RATE_SCALE), "the window and scale we copy"
+    )
     problems += _check_uses(
         RTCDtlsTransport, "__init__", ("_rtp_header_extensions_map",), "extension ids for parsing RTP"
     )
@@ -881,6 +895,7 @@ class _FastRoute:
         "estimator",
         "media_payload_type",
         "media_ssrc",
+        "mid",
         "mid_id",
         "nack",
         "payload_type",
@@ -910,6 +925,12 @@ class _FastRoute:
         self.abs_send_time_id = extensions.get(_ABS_SEND_TIME_URI)
         self.audio_level_id = extensions.get(_AUDIO_LEVEL_URI)
         self.mid_id = extensions.get(_MID_URI)
+        #: The last mid value read, raw and decoded (a publisher repeats the same one).
+        self.mid: tuple[bytes, str] = (b"", "")
+
+    def _decode_mid(self, raw: bytes) -> str:
+        self.mid = (raw, raw.decode("utf-8", "replace"))
+        return self.mid[1]
 
     def handle(self, data: bytes, arrival_time_ms: int) -> bool:
         """Handle one decrypted datagram with this route's SSRC; False if aiortc should have it instead."""
@@ -931,7 +952,7 @@ class _FastRoute:
             extensions = _FastExtensions(
                 int.from_bytes(abs_send_time[:3], "big") if abs_send_time else None,
                 (level[0] > 0x7F, level[0] & 0x7F) if level else None,
-                mid.decode("utf-8", "replace") if mid is not None else None,
+                None if mid is None else self.mid[1] if mid == self.mid[0] else self._decode_mid(mid),
             )
         payload = header.payload
         packet = _FastPacket(
@@ -1008,9 +1029,18 @@ class RtpTap:
         self._original_handle: Callable[..., Awaitable[None]] = getattr(receiver, _HANDLE_RTP)
         self._original_receive: Callable[[RTCRtpReceiveParameters], Awaitable[None]] = receiver.receive
         setattr(receiver, _RX_JITTER_BUFFER, self._buffer)
+        estimator: RemoteBitrateEstimator | None = getattr(receiver, _RX_BITRATE_ESTIMATOR)
         if not aiortc_remb:
             # No REMB from aiortc's estimator (and none of its per-packet work): the forwarder sends its own.
             setattr(receiver, _RX_BITRATE_ESTIMATOR, None)
+        elif estimator is not None:
+            # The same incoming bitrate without a step per elapsed millisecond (media/window_rate.py).
+            counter = getattr(estimator, _ESTIMATOR_BITRATE)
+            setattr(
+                estimator,
+                _ESTIMATOR_BITRATE,
+                WindowRate(getattr(counter, _RATE_WINDOW), getattr(counter, _RATE_SCALE)),
+            )
         setattr(receiver, _HANDLE_RTP, self._handle_rtp_packet)
         setattr(receiver, _RECEIVE, self._receive)
         if on_remb is not None:

@@ -10,6 +10,7 @@ import aiortc
 import pytest
 from aiortc import RTCBundlePolicy, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtp import AnyRtcpPacket, RtpPacket
 
@@ -87,6 +88,12 @@ async def _recv_elsewhere(self: RTCDtlsTransport) -> None:
     pass
 
 
+def _estimate_without_bitrate(
+    self: RemoteBitrateEstimator, arrival_time_ms: int, abs_send_time: int, payload_size: int, ssrc: int
+) -> None:
+    pass
+
+
 @pytest.mark.parametrize(
     ("owner", "name", "replacement", "message"),
     [
@@ -102,6 +109,12 @@ async def _recv_elsewhere(self: RTCDtlsTransport) -> None:
         (aioice.ice.Connection, "sendto", _sendto_elsewhere, r"sendto no longer refers to '_nominated'"),
         (RTCRtpReceiver, "_send_rtcp", None, r"RTCRtpReceiver\._send_rtcp is missing"),
         (RTCRtpReceiver, "_handle_rtp_packet", _handle_rtp_without_rtcp, r"'_send_rtcp' \(its estimator's"),
+        (
+            RemoteBitrateEstimator,
+            "add",
+            _estimate_without_bitrate,
+            r"add no longer refers to 'incoming_bitrate'",
+        ),
         (
             RTCDtlsTransport,
             "_recv_next",

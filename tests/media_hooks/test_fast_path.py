@@ -8,6 +8,7 @@ import asyncio
 import logging
 import socket
 import struct
+import time
 from collections.abc import Callable
 
 import pytest
@@ -16,6 +17,7 @@ from aiortc.rtp import RtpPacket
 
 from media import aiortc_hooks
 from media.aiortc_hooks import TappedPacket, keep_consent
+from media.window_rate import WindowRate
 from tests.media_hooks.peers import FirstValue, PublisherLeg, TestForwarder, ViewerLeg, within
 
 PeerFactory = Callable[[], RTCPeerConnection]
@@ -87,6 +89,16 @@ async def test_aiortc_parses_only_the_first_packet_and_its_statistics_still_coun
     inbound = [stats for stats in report.values() if stats.type == "inbound-rtp"]
     assert sum(stats.packetsReceived for stats in inbound) == delivered
     assert leg.receiver.getSynchronizationSources()[0].source == tapped[0][0].ssrc
+
+    # The REMB estimator counts the incoming bitrate in a WindowRate (aiortc's RateCounter steps through
+    # every elapsed millisecond), and it has been fed.
+    estimator = leg.receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
+    leg.tap.estimate_now()
+    assert isinstance(estimator.incoming_bitrate, WindowRate)
+    now_ms = int((time.time() + aiortc_hooks._NTP_UNIX_OFFSET) * 1000)  # the receive path's arrival clock
+    rate = estimator.incoming_bitrate.rate(now_ms)
+    assert rate is not None
+    assert rate > 0
 
 
 def _rtp(ssrc: int, seq: int, payload_type: int, extension: bytes = b"") -> bytes:
