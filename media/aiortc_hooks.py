@@ -75,7 +75,12 @@ from aiortc.rtp import (
     RTCP_PSFB_PLI,
     AnyRtcpPacket,
     HeaderExtensionsMap,
+    RtcpByePacket,
     RtcpPsfbPacket,
+    RtcpSdesPacket,
+    RtcpSenderInfo,
+    RtcpSourceInfo,
+    RtcpSrPacket,
     RtpPacket,
     pack_remb_fci,
     unpack_remb_fci,
@@ -164,6 +169,20 @@ _TX_OCTET_COUNT: Final = "_RTCRtpSender__octet_count"
 _TX_NTP_TIMESTAMP: Final = "_RTCRtpSender__ntp_timestamp"
 _TX_RTP_TIMESTAMP: Final = "_RTCRtpSender__rtp_timestamp"
 _TX_COUNTERS: Final = (_TX_PACKET_COUNT, _TX_OCTET_COUNT, _TX_NTP_TIMESTAMP, _TX_RTP_TIMESTAMP)
+# A RawRtpSender sends its sender reports itself, from send_now when one is due, and stands in for aiortc's
+# RTCP task (RTCRtpSender._run_rtcp, started by send() and cancelled by stop(), which waits for the two
+# events). What aiortc's task sets besides the report: the last SR's middle 32 NTP bits and when it was sent
+# (for the round-trip time of the receiver reports that answer it), and the CNAME for SDES.
+_TX_RUN_RTCP: Final = "_run_rtcp"
+_TX_RTCP_STARTED: Final = "_RTCRtpSender__rtcp_started"
+_TX_RTCP_EXITED: Final = "_RTCRtpSender__rtcp_exited"
+_TX_REPORT_STATE: Final = (
+    "_RTCRtpSender__lsr",
+    "_RTCRtpSender__lsr_time",
+    "_RTCRtpSender__cname",
+    _TX_RTCP_STARTED,
+    _TX_RTCP_EXITED,
+)
 # RTCRtpSender: the msid stream id aiortc writes into the SDP (one per peer connection unless we set it).
 _TX_STREAM_ID: Final = "_stream_id"
 # Also used directly (typed in aiortc): RTCRtpSender._ssrc / ._rtx_ssrc, RTCDtlsTransport._send_rtp(data) and
@@ -344,6 +363,11 @@ def check_compatible(*, allow_other_version: bool = False) -> None:
         RTCRtpSender, "__init__", ("_ssrc", "_rtx_ssrc", _TX_STARTED, *_TX_COUNTERS), "sender state we use"
     )
     problems += _check_uses(RTCRtpSender, "_run_rtcp", _TX_COUNTERS, "sender reports are built from it")
+    problems += _check_uses(
+        RTCRtpSender, _TX_RUN_RTCP, _TX_REPORT_STATE, "RawRtpSender's reports do what its RTCP task does"
+    )
+    problems += _check_uses(RTCRtpSender, "send", (_TX_RUN_RTCP,), "it starts the RTCP task")
+    problems += _check_uses(RTCRtpSender, "stop", (_TX_RTCP_STARTED, _TX_RTCP_EXITED), "it waits for them")
     problems += _check_uses(RTCRtpSender, "__init__", (_TX_STREAM_ID,), "the sender's msid stream id")
     problems += _check_uses(
         aiortc.rtcpeerconnection,
@@ -1270,12 +1294,14 @@ class _SendPath:
         "nominated",
         "pairs",
         "sendto",
+        "srtp",
     )
 
     def __init__(
         self, dtls: RTCDtlsTransport, pair: aioice.ice.CandidatePair, pairs: Mapping[int, object]
     ) -> None:
         srtp: pylibsrtp.Session = getattr(dtls, _DTLS_TX_SRTP)
+        self.srtp = srtp
         self.dtls = dtls
         self.pairs = pairs
         self.nominated = pair
@@ -1312,15 +1338,17 @@ class RawRtpSender:
 
     Create it right after ``addTransceiver``/``addTrack`` and before the connection starts: it gives the
     sender a :class:`SilentTrack` (unless it has one) and notes the parameters the sender is started with.
-    :meth:`send` protects the packet with the subscriber's SRTP session and sends it; for packets with the
-    sender's own SSRC it also keeps the packet/octet counters and the NTP/RTP timestamp pair that aiortc's
-    RTCP task puts into its sender reports (once a second, with SDES). RTX packets (the RTX SSRC) are not
-    counted, as in aiortc. aiortc's own NACK answering finds nothing to resend (its history stays empty):
+    :meth:`send_now` protects the packet with the subscriber's SRTP session and sends it; for packets with
+    the sender's own SSRC it also keeps the packet/octet counters and the NTP/RTP timestamp pair of the
+    sender reports, and sends a report (with SDES) when one is due: right after the first packet, then every
+    0.5-1.5 s while packets flow (aiortc's interval; its RTCP task, one timer per sender, is replaced by a
+    stand-in that only says BYE when the sender stops). RTX packets (the RTX SSRC) are not counted, as in
+    aiortc. aiortc's own NACK answering finds nothing to resend (its history stays empty):
     answer NACKs seen through :func:`observe_rtcp` with RTX instead.
     """
 
     def __init__(self, sender: RTCRtpSender, *, auto_report_clock: bool = True) -> None:
-        _require(sender, "_ssrc", "_rtx_ssrc", _TX_STARTED, *_TX_COUNTERS)
+        _require(sender, "_ssrc", "_rtx_ssrc", _TX_STARTED, *_TX_COUNTERS, *_TX_REPORT_STATE)
         if getattr(sender, _TX_STARTED):
             raise RuntimeError(
                 "create the RawRtpSender before the sender starts (right after addTransceiver)"
@@ -1345,7 +1373,10 @@ class RawRtpSender:
         #: per packet instead of a setattr).
         self._counters: dict[str, Any] = vars(sender)
         self._last_timestamp: int | None = None
+        #: When the next sender report is due (monotonic seconds): with the first packet sent.
+        self._report_due = 0.0
         setattr(sender, _SEND, self._send_parameters)
+        setattr(sender, _TX_RUN_RTCP, self._run_rtcp)
 
     async def started(self) -> Negotiated:
         """Wait until the sender has started (DTLS connected); returns what was negotiated for it."""
@@ -1409,7 +1440,51 @@ class RawRtpSender:
                 # Sent now: pair the first packet of each frame with the wall clock, as aiortc does.
                 self._last_timestamp = timestamp
                 self.set_report_clock(_ntp_now(), timestamp)
+        now = time.monotonic()
+        if now >= self._report_due:
+            self._send_report(path, now)
         return True
+
+    def _send_report(self, path: _SendPath, now: float) -> None:
+        """A sender report (with SDES) now, as aiortc's RTCP task would send it, and the next one in 0.5-1.5 s
+        (aiortc's interval). Sent from the packet path, so a sender that sends nothing sends no report,
+        and one that starts again reports at once (its receiver gets the NTP/RTP pair for lip sync)."""
+        self._report_due = now + 0.5 + random.random()
+        counters = self._counters
+        ntp_timestamp: int = counters[_TX_NTP_TIMESTAMP]
+        packets: list[AnyRtcpPacket] = [
+            RtcpSrPacket(
+                ssrc=self.ssrc,
+                sender_info=RtcpSenderInfo(
+                    ntp_timestamp=ntp_timestamp,
+                    rtp_timestamp=counters[_TX_RTP_TIMESTAMP],
+                    packet_count=counters[_TX_PACKET_COUNT] & 0xFFFFFFFF,
+                    octet_count=counters[_TX_OCTET_COUNT] & 0xFFFFFFFF,
+                ),
+            )
+        ]
+        lsr, lsr_time, cname = _TX_REPORT_STATE[:3]
+        counters[lsr] = (ntp_timestamp >> 16) & 0xFFFFFFFF
+        counters[lsr_time] = time.time()
+        if counters[cname] is not None:
+            chunk = RtcpSourceInfo(ssrc=self.ssrc, items=[(1, counters[cname].encode("utf8"))])
+            packets.append(RtcpSdesPacket(chunks=[chunk]))
+        try:
+            protected = path.srtp.protect_rtcp(b"".join(bytes(packet) for packet in packets))
+        except pylibsrtp.Error:
+            logger.warning("sender report for SSRC %d not protected", self.ssrc)
+            return
+        path.sendto(protected, path.addr)
+
+    async def _run_rtcp(self) -> None:
+        """Stands in for aiortc's RTCP task (started by the sender's ``send()``, cancelled by ``stop()``):
+        the reports go out from :meth:`send_now`; this says BYE when the sender stops, as aiortc's does."""
+        counters = self._counters
+        counters[_TX_RTCP_STARTED].set()
+        with contextlib.suppress(asyncio.CancelledError):  # stop() cancels the task and waits for the end
+            await asyncio.get_running_loop().create_future()
+        await self.sender._send_rtcp([RtcpByePacket(sources=[self.ssrc])])
+        counters[_TX_RTCP_EXITED].set()
 
     async def send(self, data: bytes) -> bool:
         """:meth:`send_now`, for callers in a coroutine."""

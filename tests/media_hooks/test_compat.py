@@ -88,6 +88,10 @@ async def _recv_elsewhere(self: RTCDtlsTransport) -> None:
     pass
 
 
+async def _stop_without_waiting(self: RTCRtpSender) -> None:
+    pass
+
+
 def _estimate_without_bitrate(
     self: RemoteBitrateEstimator, arrival_time_ms: int, abs_send_time: int, payload_size: int, ssrc: int
 ) -> None:
@@ -109,6 +113,12 @@ def _estimate_without_bitrate(
         (aioice.ice.Connection, "sendto", _sendto_elsewhere, r"sendto no longer refers to '_nominated'"),
         (RTCRtpReceiver, "_send_rtcp", None, r"RTCRtpReceiver\._send_rtcp is missing"),
         (RTCRtpReceiver, "_handle_rtp_packet", _handle_rtp_without_rtcp, r"'_send_rtcp' \(its estimator's"),
+        (
+            RTCRtpSender,
+            "stop",
+            _stop_without_waiting,
+            r"stop no longer refers to '_RTCRtpSender__rtcp_started'",
+        ),
         (
             RemoteBitrateEstimator,
             "add",

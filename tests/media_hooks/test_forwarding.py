@@ -19,6 +19,7 @@ from aiortc.rtp import (
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
     AnyRtcpPacket,
+    RtcpByePacket,
     RtcpPsfbPacket,
     RtcpReceiverInfo,
     RtcpRrPacket,
@@ -353,3 +354,53 @@ async def test_publisher_rtx_reaches_the_tap_as_the_original_packet(new_peer: Pe
     )
     assert (rebuilt.timestamp, rebuilt.marker, rebuilt.payload) == (late.timestamp, late.marker, late.payload)
     assert datagrams[sequence_number][0] & 0x10  # header extension kept
+
+
+@pytest.mark.timeout(30)
+async def test_sender_reports_go_out_with_the_packets_and_bye_at_the_end(new_peer: PeerFactory) -> None:
+    viewer = ViewerLeg(new_peer)
+    forwarder = TestForwarder(viewer.raw)
+    reports: list[RtcpSrPacket] = []
+    two_reports = asyncio.Event()
+    bye = FirstValue[RtcpByePacket]()
+
+    def at_viewer(packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpSrPacket) and packet.ssrc == viewer.raw.ssrc:
+            reports.append(packet)
+            if len(reports) >= 2:
+                two_reports.set()
+        elif isinstance(packet, RtcpByePacket) and viewer.raw.ssrc in packet.sources:
+            bye(packet)
+
+    await viewer.connect()
+    observe_rtcp(viewer.receiver, at_viewer)
+    # Nothing sent, nothing reported: longer than aiortc's longest interval between reports (1.5 s).
+    await asyncio.sleep(1.6)
+    assert reports == []
+
+    # The first packet goes out with a report that counts it; later reports follow every 0.5-1.5 s.
+    publisher = PublisherLeg(new_peer, forwarder.on_rtp)
+    await publisher.connect()
+    await within(forwarder.forwarding.wait())
+
+    await within(two_reports.wait())
+    first, second = reports[0].sender_info, reports[1].sender_info
+    assert first.packet_count == 1
+    assert first.rtp_timestamp == forwarder.first_timestamp
+    assert second.packet_count > first.packet_count
+    assert second.octet_count > first.octet_count
+
+    # The viewer's receiver reports answer them: the sender knows the round-trip time.
+    async def round_trip_time() -> float:
+        while True:
+            stats = await viewer.raw.sender.getStats()
+            times = [s.roundTripTime for s in stats.values() if s.type == "remote-inbound-rtp"]
+            if times and times[0] is not None:
+                return float(times[0])
+            await asyncio.sleep(0.1)
+
+    assert 0 <= await within(round_trip_time()) < 1
+
+    # Stopping the sender ends its stand-in RTCP task (stop() waits for it) with a BYE.
+    await within(viewer.raw.sender.stop())
+    assert (await bye.wait()).sources == [viewer.raw.ssrc]
