@@ -28,6 +28,7 @@ __all__ = [
     "ScenarioResult",
     "Server",
     "credit_code",
+    "die_with_parent",
     "format_table",
     "machine_info",
     "percentile",
@@ -258,7 +259,7 @@ def _tiaojie() -> str:
     return found
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: the server gets SIGTERM if the benchmark process dies without stopping it."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
@@ -306,7 +307,7 @@ class Server:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
@@ -437,7 +438,7 @@ class Profiler:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
             start_new_session=True,
         )
         time.sleep(0.5)  # let it attach

@@ -59,7 +59,7 @@ import aiohttp
 from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
 from bench import media_fanout
-from bench.common import _die_with_parent
+from bench.common import die_with_parent
 from bench.media_clients import FPS, HEIGHT, WIDTH, LoopCamera, pre_encoded_video
 from bench.procstat import cpu_seconds, rss_mb
 from media.aiortc_hooks import (
@@ -256,7 +256,7 @@ class JanusProcess:
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
                 cwd=configs,
-                preexec_fn=_die_with_parent,  # as bench.common.Server does
+                preexec_fn=die_with_parent,  # as bench.common.Server does
                 start_new_session=True,
             )
         self.url = f"http://127.0.0.1:{port}/janus"
