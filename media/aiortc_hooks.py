@@ -77,15 +77,12 @@ from aiortc.rtp import (
     HeaderExtensionsMap,
     RtcpByePacket,
     RtcpPsfbPacket,
-    RtcpSdesPacket,
-    RtcpSenderInfo,
-    RtcpSourceInfo,
-    RtcpSrPacket,
     RtpPacket,
     pack_remb_fci,
     unpack_remb_fci,
 )
 
+from media.rtcp import SenderReport, SourceDescription
 from media.rtp import MalformedPacket, RtpHeader
 from media.window_rate import WindowRate
 
@@ -164,6 +161,7 @@ _RX_ENABLED: Final = "_enabled"
 _RX_SEND_NACK: Final = "_send_rtcp_nack"
 # Name-mangled instance attributes of RTCRtpSender (sender-report counters and state).
 _TX_STARTED: Final = "_RTCRtpSender__started"
+_TX_TRANSPORT: Final = "_RTCRtpSender__transport"
 _TX_PACKET_COUNT: Final = "_RTCRtpSender__packet_count"
 _TX_OCTET_COUNT: Final = "_RTCRtpSender__octet_count"
 _TX_NTP_TIMESTAMP: Final = "_RTCRtpSender__ntp_timestamp"
@@ -367,6 +365,9 @@ def check_compatible(*, allow_other_version: bool = False) -> None:
         RTCRtpSender, _TX_RUN_RTCP, _TX_REPORT_STATE, "RawRtpSender's reports do what its RTCP task does"
     )
     problems += _check_uses(RTCRtpSender, "send", (_TX_RUN_RTCP,), "it starts the RTCP task")
+    problems += _check_uses(
+        RTCRtpSender, "setTransport", (_TX_TRANSPORT,), "the sender's transport is kept there"
+    )
     problems += _check_uses(RTCRtpSender, "stop", (_TX_RTCP_STARTED, _TX_RTCP_EXITED), "it waits for them")
     problems += _check_uses(RTCRtpSender, "__init__", (_TX_STREAM_ID,), "the sender's msid stream id")
     problems += _check_uses(
@@ -1348,7 +1349,7 @@ class RawRtpSender:
     """
 
     def __init__(self, sender: RTCRtpSender, *, auto_report_clock: bool = True) -> None:
-        _require(sender, "_ssrc", "_rtx_ssrc", _TX_STARTED, *_TX_COUNTERS, *_TX_REPORT_STATE)
+        _require(sender, "_ssrc", "_rtx_ssrc", _TX_STARTED, _TX_TRANSPORT, *_TX_COUNTERS, *_TX_REPORT_STATE)
         if getattr(sender, _TX_STARTED):
             raise RuntimeError(
                 "create the RawRtpSender before the sender starts (right after addTransceiver)"
@@ -1369,12 +1370,13 @@ class RawRtpSender:
         self._original_send: Callable[[RTCRtpSendParameters], Awaitable[None]] = sender.send
         self._ssrc_bytes = self.ssrc.to_bytes(4, "big")
         self._path: _SendPath | None = None
-        #: The sender's instance attributes, where its packet and octet counters live (one dict store each
-        #: per packet instead of a setattr).
-        self._counters: dict[str, Any] = vars(sender)
+        #: The sender's instance attributes, where its transport, its packet and octet counters and its
+        #: report state live (read and written per packet as dict items, not through attribute access).
+        self._fields: dict[str, Any] = vars(sender)
         self._last_timestamp: int | None = None
         #: When the next sender report is due (monotonic seconds): with the first packet sent.
         self._report_due = 0.0
+        self._sdes: bytes | None = None  # the SDES (CNAME) that follows each report, built once
         setattr(sender, _SEND, self._send_parameters)
         setattr(sender, _TX_RUN_RTCP, self._run_rtcp)
 
@@ -1405,7 +1407,8 @@ class RawRtpSender:
         count); by default both are read from ``data``.
         """
         path = self._path
-        dtls = self.sender.transport
+        fields = self._fields
+        dtls = fields[_TX_TRANSPORT]  # sender.transport without the property's call
         if (
             path is None
             or dtls is not path.dtls
@@ -1430,10 +1433,9 @@ class RawRtpSender:
                 return True  # RTX, or another stream: not in our sender reports
             padding = data[-1] if data[0] & 0x20 else 0
             payload_octets = max(0, len(data) - _header_length(data) - padding)
-        # aiortc's sender reports and getStats read the counters from the sender's own attributes
-        counters = self._counters
-        counters[_TX_PACKET_COUNT] += 1
-        counters[_TX_OCTET_COUNT] += payload_octets
+        # aiortc's getStats and our reports read the counters from the sender's own attributes
+        fields[_TX_PACKET_COUNT] += 1
+        fields[_TX_OCTET_COUNT] += payload_octets
         if self._auto_report_clock:
             timestamp = int.from_bytes(data[4:8], "big")
             if timestamp != self._last_timestamp:
@@ -1450,27 +1452,23 @@ class RawRtpSender:
         (aiortc's interval). Sent from the packet path, so a sender that sends nothing sends no report,
         and one that starts again reports at once (its receiver gets the NTP/RTP pair for lip sync)."""
         self._report_due = now + 0.5 + random.random()
-        counters = self._counters
-        ntp_timestamp: int = counters[_TX_NTP_TIMESTAMP]
-        packets: list[AnyRtcpPacket] = [
-            RtcpSrPacket(
-                ssrc=self.ssrc,
-                sender_info=RtcpSenderInfo(
-                    ntp_timestamp=ntp_timestamp,
-                    rtp_timestamp=counters[_TX_RTP_TIMESTAMP],
-                    packet_count=counters[_TX_PACKET_COUNT] & 0xFFFFFFFF,
-                    octet_count=counters[_TX_OCTET_COUNT] & 0xFFFFFFFF,
-                ),
-            )
-        ]
+        fields = self._fields
+        ntp_timestamp: int = fields[_TX_NTP_TIMESTAMP]
+        report = SenderReport(
+            self.ssrc,
+            ntp_timestamp,
+            fields[_TX_RTP_TIMESTAMP],
+            fields[_TX_PACKET_COUNT],
+            fields[_TX_OCTET_COUNT],
+        )
         lsr, lsr_time, cname = _TX_REPORT_STATE[:3]
-        counters[lsr] = (ntp_timestamp >> 16) & 0xFFFFFFFF
-        counters[lsr_time] = time.time()
-        if counters[cname] is not None:
-            chunk = RtcpSourceInfo(ssrc=self.ssrc, items=[(1, counters[cname].encode("utf8"))])
-            packets.append(RtcpSdesPacket(chunks=[chunk]))
+        fields[lsr] = (ntp_timestamp >> 16) & 0xFFFFFFFF
+        fields[lsr_time] = time.time()
+        if self._sdes is None:
+            name: str | None = fields[cname]
+            self._sdes = b"" if name is None else bytes(SourceDescription.cname(self.ssrc, name.encode()))
         try:
-            protected = path.srtp.protect_rtcp(b"".join(bytes(packet) for packet in packets))
+            protected = path.srtp.protect_rtcp(bytes(report) + self._sdes)
         except pylibsrtp.Error:
             logger.warning("sender report for SSRC %d not protected", self.ssrc)
             return
@@ -1479,12 +1477,12 @@ class RawRtpSender:
     async def _run_rtcp(self) -> None:
         """Stands in for aiortc's RTCP task (started by the sender's ``send()``, cancelled by ``stop()``):
         the reports go out from :meth:`send_now`; this says BYE when the sender stops, as aiortc's does."""
-        counters = self._counters
-        counters[_TX_RTCP_STARTED].set()
+        fields = self._fields
+        fields[_TX_RTCP_STARTED].set()
         with contextlib.suppress(asyncio.CancelledError):  # stop() cancels the task and waits for the end
             await asyncio.get_running_loop().create_future()
         await self.sender._send_rtcp([RtcpByePacket(sources=[self.ssrc])])
-        counters[_TX_RTCP_EXITED].set()
+        fields[_TX_RTCP_EXITED].set()
 
     async def send(self, data: bytes) -> bool:
         """:meth:`send_now`, for callers in a coroutine."""
@@ -1492,9 +1490,9 @@ class RawRtpSender:
 
     def set_report_clock(self, ntp_timestamp: int, rtp_timestamp: int) -> None:
         """Set the NTP/RTP timestamp pair for the next sender reports (e.g. from the publisher's SR)."""
-        counters = self._counters
-        counters[_TX_NTP_TIMESTAMP] = ntp_timestamp
-        counters[_TX_RTP_TIMESTAMP] = rtp_timestamp
+        fields = self._fields
+        fields[_TX_NTP_TIMESTAMP] = ntp_timestamp
+        fields[_TX_RTP_TIMESTAMP] = rtp_timestamp
 
 
 def set_stream_id(sender: RTCRtpSender, stream_id: str) -> None:
