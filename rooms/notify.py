@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,6 +26,8 @@ class Message:
     phone: str
     text: str
     purpose: str  # join_link, one_time_code, ...
+    recipient: str | None = None
+    """Whom it is for in our records (a session participant's id), for the delivery record; not sent."""
 
 
 class Notifier(Protocol):
@@ -59,6 +62,22 @@ class AfterCommit:
         pending, self.pending = self.pending, []
         for message in pending:
             await self.notifier.send(message)
+
+    async def deliver_each(self) -> list[tuple[Message, NotifyFailed | None]]:
+        """Send every kept message at the same time, each on its own: one the gateway refuses (or a gateway
+        that does not answer within its timeout) does not hold up or stop the others. Returns each message
+        with its failure, None for one the gateway accepted."""
+        pending, self.pending = self.pending, []
+
+        async def one(message: Message) -> tuple[Message, NotifyFailed | None]:
+            try:
+                await self.notifier.send(message)
+            except NotifyFailed as failure:
+                log.warning("%s to %s not delivered: %s", message.purpose, mask_phone(message.phone), failure)
+                return message, failure
+            return message, None
+
+        return list(await asyncio.gather(*(one(message) for message in pending)))
 
 
 class HttpGatewayNotifier:

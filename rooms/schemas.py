@@ -41,7 +41,11 @@ class SessionCreate(_In):
     slots: list[SlotIn] = Field(
         default_factory=list, max_length=50, description="separate mode: each party's own time window."
     )
-    notify: bool = Field(False, description="Send each invited person their link through the notifier.")
+    notify: bool = Field(
+        False,
+        description="Send each invited person with a phone number their link through the notifier (SMS), "
+        "once the session is stored; each participant's `invitation` then says whether it was delivered.",
+    )
 
 
 class LinkOut(BaseModel):
@@ -62,6 +66,12 @@ class ParticipantOut(BaseModel):
     slot_end: datetime | None
     link_expires_at: datetime
     revoked_at: datetime | None
+    invitation: Literal["sending", "sent", "not_delivered"] | None = Field(
+        None,
+        description="The last join link sent to this person by SMS: `sending` in the answer that sends it "
+        "(it goes out once the change is stored, before the answer), then `sent` (the gateway accepted it) "
+        "or `not_delivered` (refused or unreachable: pass the link on yourself). None: never sent.",
+    )
 
 
 class SessionOut(BaseModel):

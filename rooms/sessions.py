@@ -22,7 +22,7 @@ from cases.deadlines import SHANGHAI
 from cases.lifecycle import CaseState
 from cases.tables import Case, Mediator, Party
 from cases.vocab import Side
-from rooms.notify import Message, Notifier
+from rooms.notify import Message, Notifier, NotifyFailed
 from rooms.room import Role
 from rooms.schemas import LinkOut, ParticipantOut, SessionCreate, SessionOut
 from rooms.tables import MediationSession, SessionParticipant, SessionRecord
@@ -37,12 +37,17 @@ __all__ = [
     "join_token",
     "list_sessions",
     "record",
+    "record_invitations",
     "reissue_link",
     "resolve_join",
     "revoke_link",
     "schedule_session",
     "session_out",
 ]
+
+# Session records of a join link sent by SMS after the change that sent it was stored (record_invitations).
+INVITATION_SENT = "invitation_sent"
+INVITATION_NOT_DELIVERED = "invitation_not_delivered"
 
 SCHEDULABLE = frozenset(
     {CaseState.ACCEPTED, CaseState.IN_MEDIATION, CaseState.EXTENDED, CaseState.AWAITING_SIGNATURES}
@@ -244,11 +249,13 @@ async def schedule_session(
         data={"mode": data.mode, "participants": len(seats)},
     )
     links = [_link(seat, ms, policy) for seat in seats]
+    sending: dict[str, str] = {}
     if data.notify and notifier is not None:
         for seat, link in zip(seats, links, strict=True):
             if seat.phone and seat.role != Role.MEDIATOR:
-                await notifier.send(Message(seat.phone, _invitation(ms, link.url), "join_link"))
-    return session_out(ms, seats, links)
+                await notifier.send(Message(seat.phone, _invitation(ms, link.url), "join_link", seat.id))
+                sending[seat.id] = "sending"
+    return session_out(ms, seats, links, sending)
 
 
 def _invitation(ms: MediationSession, url: str) -> str:
@@ -260,7 +267,10 @@ def _invitation(ms: MediationSession, url: str) -> str:
 
 
 def session_out(
-    ms: MediationSession, seats: list[SessionParticipant], links: list[LinkOut] | None = None
+    ms: MediationSession,
+    seats: list[SessionParticipant],
+    links: list[LinkOut] | None = None,
+    invitations: dict[str, str] | None = None,
 ) -> SessionOut:
     return SessionOut(
         id=ms.id,
@@ -272,7 +282,10 @@ def session_out(
         scheduled_end=ms.scheduled_end,
         started_at=ms.started_at,
         ended_at=ms.ended_at,
-        participants=[ParticipantOut.model_validate(s) for s in seats],
+        participants=[
+            ParticipantOut.model_validate(s).model_copy(update={"invitation": (invitations or {}).get(s.id)})
+            for s in seats
+        ],
         links=links or [],
     )
 
@@ -292,7 +305,53 @@ async def list_sessions(session: AsyncSession, case: Case) -> list[SessionOut]:
         .where(MediationSession.case_id == case.id)
         .order_by(MediationSession.scheduled_start)
     )
-    return [session_out(ms, await _seats(session, ms.id)) for ms in rows.all()]
+    found = rows.all()
+    invitations = await _invitations(session, [ms.id for ms in found])
+    return [session_out(ms, await _seats(session, ms.id), invitations=invitations) for ms in found]
+
+
+async def _invitations(session: AsyncSession, session_ids: list[str]) -> dict[str, str]:
+    """Each participant's last SMS invitation outcome, ``sent`` or ``not_delivered``, by participant id."""
+    if not session_ids:
+        return {}
+    rows = await session.execute(
+        select(SessionRecord.participant_id, SessionRecord.kind)
+        .where(
+            SessionRecord.session_id.in_(session_ids),
+            SessionRecord.kind.in_((INVITATION_SENT, INVITATION_NOT_DELIVERED)),
+        )
+        .order_by(SessionRecord.id)
+    )
+    outcome = {INVITATION_SENT: "sent", INVITATION_NOT_DELIVERED: "not_delivered"}
+    return {participant: outcome[kind] for participant, kind in rows if participant is not None}
+
+
+async def record_invitations(
+    session: AsyncSession,
+    outcomes: list[tuple[Message, NotifyFailed | None]],
+    *,
+    actor: str,
+    at: datetime,
+) -> None:
+    """Note in the session's record whether each join link sent by SMS reached the gateway (after the change
+    that sent them was stored: see ``rooms.notify.AfterCommit``)."""
+    for message, failure in outcomes:
+        seat = await session.get(SessionParticipant, message.recipient) if message.recipient else None
+        if seat is None:
+            continue  # not a participant's message, or the session is gone
+        data: dict[str, object] = {"purpose": message.purpose}
+        if failure is not None:
+            data["error"] = failure.code
+            data.update(failure.details)
+        await record(
+            session,
+            session_id=seat.session_id,
+            participant_id=seat.id,
+            kind=INVITATION_SENT if failure is None else INVITATION_NOT_DELIVERED,
+            actor=actor,
+            at=at,
+            data=data,
+        )
 
 
 async def _session_of(session: AsyncSession, case: Case, session_id: str) -> MediationSession:
@@ -354,9 +413,13 @@ async def reissue_link(
         session, session_id=ms.id, participant_id=seat.id, kind="link_reissued", actor=actor.label, at=now
     )
     link = _link(seat, ms, policy)
+    sending: dict[str, str] = {}
     if notifier is not None and seat.phone:
-        await notifier.send(Message(seat.phone, _invitation(ms, link.url), "join_link"))
-    return session_out(ms, await _seats(session, ms.id), [link])
+        await notifier.send(Message(seat.phone, _invitation(ms, link.url), "join_link", seat.id))
+        sending[seat.id] = "sending"
+    seats = await _seats(session, ms.id)
+    invitations = {**await _invitations(session, [ms.id]), **sending}
+    return session_out(ms, seats, [link], invitations)
 
 
 async def cancel_session(

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
 
-from rooms.notify import LogNotifier
+from rooms.notify import LogNotifier, Message, NotifyFailed
 from rooms.sessions import resolve_join
+from rooms.tables import MediationSession, SessionRecord
 from tests.conftest import START, Api
 from tests.factories import PASSWORD, World, case_payload
 from tiaojie.clock import FrozenClock
@@ -81,8 +83,64 @@ async def test_mediator_schedules_and_every_link_opens_its_seat(
     assert isinstance(notifier, LogNotifier)
     assert len(notifier.sent) == 3  # the three people with phones, not the mediator
     assert all("/j#v1." in m.text for m in notifier.sent)
+    invited = {p["id"] for p in created["participants"] if p["invitation"] == "sending"}
+    assert invited == {m.recipient for m in notifier.sent}
     listed = await api.as_("court_a").get(f"/cases/{case_id}/sessions", expect=200)
     assert listed[0]["links"] == []
+    assert {p["id"]: p["invitation"] for p in listed[0]["participants"]} == {
+        p["id"]: "sent" if p["id"] in invited else None for p in created["participants"]
+    }
+
+
+async def test_invitations_go_out_after_the_session_is_stored_and_a_refused_one_is_noted(
+    client: Client, api: Api, world: World, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow or refusing SMS gateway neither holds the transaction nor undoes the scheduling: the links are
+    in the answer, and each participant's invitation says whether it arrived."""
+    case_id = await accepted_case(api, world)
+    headers = await mediator_headers(client)
+    gateway = services.notifier
+    stored_when_sent: list[bool] = []
+    refused_phone: list[str] = []
+
+    async def flaky_send(message: Message) -> None:
+        async with services.db.read() as session:  # the session is committed before any SMS goes out
+            stored = await session.scalar(select(func.count()).select_from(MediationSession))
+        stored_when_sent.append(bool(stored))
+        if not refused_phone:
+            refused_phone.append(message.phone)
+            raise NotifyFailed("the SMS gateway answered 503", gateway_status=503)
+
+    monkeypatch.setattr(gateway, "send", flaky_send)
+    response = await client.post(f"/api/v1/cases/{case_id}/sessions", json=plan(notify=True), headers=headers)
+    assert response.status == 201, await response.text()
+    created = await response.json()
+    assert stored_when_sent == [True, True, True]
+
+    listed = await api.as_("court_a").get(f"/cases/{case_id}/sessions", expect=200)
+    outcome = {p["id"]: p["invitation"] for p in listed[0]["participants"]}
+    assert sorted(o for o in outcome.values() if o) == ["not_delivered", "sent", "sent"]
+    async with services.db.read() as session:
+        records = (
+            await session.scalars(
+                select(SessionRecord).where(SessionRecord.kind == "invitation_not_delivered")
+            )
+        ).all()
+    [refused] = records
+    assert outcome[refused.participant_id or ""] == "not_delivered"
+    assert refused.data == {"purpose": "join_link", "error": "notify_failed", "gateway_status": 503}
+
+    # A new link for that person, sent again: `sending` in the answer, `sent` once the gateway takes it.
+    monkeypatch.setattr(gateway, "send", LogNotifier().send)
+    response = await client.post(
+        f"/api/v1/cases/{case_id}/sessions/{created['id']}/participants/{refused.participant_id}/link",
+        headers=headers,
+    )
+    assert response.status == 200, await response.text()
+    again = await response.json()
+    assert {p["id"]: p["invitation"] for p in again["participants"]}[refused.participant_id] == "sending"
+    listed = await api.as_("court_a").get(f"/cases/{case_id}/sessions", expect=200)
+    assert {p["id"]: p["invitation"] for p in listed[0]["participants"]}[refused.participant_id] == "sent"
 
 
 async def test_revoked_and_replaced_links_stop_working(

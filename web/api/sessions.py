@@ -4,10 +4,29 @@ from __future__ import annotations
 
 from cases.access import load_case
 from rooms import sessions
+from rooms.notify import AfterCommit
 from rooms.schemas import SessionCreate, SessionOut
 from web.router import ApiCall, ApiRouter
 
 __all__ = ["register"]
+
+
+def _invite_after_commit(call: ApiCall) -> AfterCommit:
+    """A notifier for the join links the call sends: they go out once its change is stored (a slow SMS gateway
+    then holds no transaction, and a refusing one undoes nothing), all at once, each on its own; whether
+    each arrived goes into the session's record (``invitation`` of its participant)."""
+    sms = AfterCommit(call.services.notifier)
+
+    async def deliver() -> None:
+        outcomes = await sms.deliver_each()
+        if outcomes:
+            async with call.services.db.session() as unit:
+                await sessions.record_invitations(
+                    unit, outcomes, actor=call.principal.label, at=call.services.clock.now()
+                )
+
+    call.after_commit.append(deliver)
+    return sms
 
 
 def register(api: ApiRouter) -> None:
@@ -36,7 +55,7 @@ def register(api: ApiRouter) -> None:
             call.body_as(SessionCreate),
             now=call.services.clock.now(),
             policy=call.services.links,
-            notifier=call.services.notifier,
+            notifier=_invite_after_commit(call),
         )
 
     @api.route(
@@ -89,7 +108,7 @@ def register(api: ApiRouter) -> None:
             call.path["participant_id"],
             now=call.services.clock.now(),
             policy=call.services.links,
-            notifier=call.services.notifier,
+            notifier=_invite_after_commit(call),
         )
 
     @api.route(
