@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
 
-from rooms.notify import LogNotifier
+from cases.outcome_tables import JcApplication
+from rooms.notify import LogNotifier, Message, NotifyFailed
 from tests import apihelp
 from tests.apihelp import Actors, Caller, upload_form
 from tests.factories import case_payload
@@ -240,3 +243,25 @@ async def test_the_page_serves_under_the_strict_policy(client: TestClient[Any, A
     script = await client.get("/jc/app.js")
     assert script.status == 200
     assert "location.hash" in await script.text()
+
+
+async def test_confirmation_links_go_out_after_the_application_is_stored_and_a_refusal_undoes_nothing(
+    actors: Actors, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case, mediator, _ = await _reported_agreement(actors)
+    stored_when_sent: list[bool] = []
+
+    async def refusing(message: Message) -> None:
+        async with services.db.read() as session:
+            stored_when_sent.append(
+                bool(await session.scalar(select(func.count()).select_from(JcApplication)))
+            )
+        raise NotifyFailed("the SMS gateway answered 503", gateway_status=503)
+
+    monkeypatch.setattr(services.notifier, "send", refusing)
+    application = await mediator.post(f"/cases/{case['id']}/judicial-confirmation", 201, json={})
+    assert stored_when_sent == [True, True]  # one message per principal party, both after the commit
+    assert application["status"] == "awaiting_parties"
+    assert all(p["link"] for p in application["parties"])  # for the mediator to pass on
+    seen = await actors.court_a.get(f"/cases/{case['id']}/judicial-confirmation")
+    assert seen["id"] == application["id"]

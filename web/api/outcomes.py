@@ -18,6 +18,7 @@ from cases.outcome_schemas import (
 )
 from cases.tables import Case
 from tiaojie.errors import NotFound, PermissionDenied
+from web.api.sms import sms_after_commit
 from web.router import ApiCall, ApiRouter
 from web.services import Services
 
@@ -116,7 +117,8 @@ def register(api: ApiRouter) -> None:
     )
     async def start_judicial_confirmation(call: ApiCall) -> JcApplicationOut:
         """CPL 205: within 30 days of the agreement taking effect, both parties apply jointly to the court
-        that invited the mediator. Each principal party gets a signed link (SMS) to confirm in the browser;
+        that invited the mediator. Each principal party gets a signed link to confirm in the browser (in the
+        answer, and by SMS once the application is stored: a refusing gateway undoes nothing);
         the application reaches the court (`judicial_confirmation.applied`) once all have confirmed. Started
         by the mediator of an agreed 委派 case, or by the court for an uploaded offline agreement."""
         case = await _case(call, for_update=True)
@@ -127,7 +129,7 @@ def register(api: ApiRouter) -> None:
             case,
             call.body_as(JcStartIn),
             policy=link_policy(call.services),
-            notifier=call.services.notifier,
+            notifier=sms_after_commit(call),
         )
 
     @api.route(

@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from cases.access import load_case
 from rooms import sessions
 from rooms.notify import AfterCommit
 from rooms.schemas import SessionCreate, SessionOut
+from web.api.sms import Outcomes, sms_after_commit
 from web.router import ApiCall, ApiRouter
 
 __all__ = ["register"]
 
 
 def _invite_after_commit(call: ApiCall) -> AfterCommit:
-    """A notifier for the join links the call sends: they go out once its change is stored (a slow SMS gateway
-    then holds no transaction, and a refusing one undoes nothing), all at once, each on its own; whether
-    each arrived goes into the session's record (``invitation`` of its participant)."""
-    sms = AfterCommit(call.services.notifier)
+    """Join links by SMS after the commit; whether each arrived goes into the session's record (the
+    ``invitation`` of its participant)."""
 
-    async def deliver() -> None:
-        outcomes = await sms.deliver_each()
-        if outcomes:
-            async with call.services.db.session() as unit:
-                await sessions.record_invitations(
-                    unit, outcomes, actor=call.principal.label, at=call.services.clock.now()
-                )
+    async def record(unit: AsyncSession, outcomes: Outcomes) -> None:
+        await sessions.record_invitations(
+            unit, outcomes, actor=call.principal.label, at=call.services.clock.now()
+        )
 
-    call.after_commit.append(deliver)
-    return sms
+    return sms_after_commit(call, record)
 
 
 def register(api: ApiRouter) -> None:

@@ -1,0 +1,33 @@
+"""Text messages an API call sends (join, signing, confirmation and recording links): after its commit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rooms.notify import AfterCommit, Message, NotifyFailed
+from web.router import ApiCall
+
+__all__ = ["Outcomes", "sms_after_commit"]
+
+Outcomes = list[tuple[Message, NotifyFailed | None]]
+
+
+def sms_after_commit(
+    call: ApiCall, record: Callable[[AsyncSession, Outcomes], Awaitable[None]] | None = None
+) -> AfterCommit:
+    """A notifier for what the call sends: the messages go out once its change is stored (a slow SMS gateway
+    then holds no transaction nor SQLite's write lock, and a refusing one undoes nothing), all at once, each
+    on its own; one the gateway refuses is logged, and ``record`` (if given) notes every outcome in a
+    unit of its own."""
+    sms = AfterCommit(call.services.notifier)
+
+    async def deliver() -> None:
+        outcomes = await sms.deliver_each()
+        if outcomes and record is not None:
+            async with call.services.db.session() as unit:
+                await record(unit, outcomes)
+
+    call.after_commit.append(deliver)
+    return sms
