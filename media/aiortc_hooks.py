@@ -360,7 +360,9 @@ def check_compatible(*, allow_other_version: bool = False) -> None:
     problems += _check_uses(
         RTCRtpSender, "__init__", ("_ssrc", "_rtx_ssrc", _TX_STARTED, *_TX_COUNTERS), "sender state we use"
     )
-    problems += _check_uses(RTCRtpSender, "_run_rtcp", _TX_COUNTERS, "sender reports are built from it")
+    problems += _check_uses(
+        RTCRtpSender, "getStats", (_TX_PACKET_COUNT, _TX_OCTET_COUNT), "its statistics count what we send"
+    )
     problems += _check_uses(
         RTCRtpSender, _TX_RUN_RTCP, _TX_REPORT_STATE, "RawRtpSender's reports do what its RTCP task does"
     )
@@ -1454,21 +1456,26 @@ class RawRtpSender:
         self._report_due = now + 0.5 + random.random()
         fields = self._fields
         ntp_timestamp: int = fields[_TX_NTP_TIMESTAMP]
+        rtp_timestamp: int = fields[_TX_RTP_TIMESTAMP]
+        negotiated = self.negotiated
+        if not self._auto_report_clock and ntp_timestamp and negotiated and negotiated.codecs:
+            # The pair set with set_report_clock (e.g. the publisher's last SR) carried forward to now along
+            # the same timeline: lip sync is the same, and each report has an NTP time of its own, so that
+            # the receiver reports answering it are told apart (RTT: aiortc matches the last one sent).
+            now_ntp = _ntp_now()
+            elapsed = (now_ntp - ntp_timestamp) * negotiated.codecs[0].clockRate / (1 << 32)
+            ntp_timestamp, rtp_timestamp = now_ntp, (rtp_timestamp + round(elapsed)) & 0xFFFFFFFF
         report = SenderReport(
-            self.ssrc,
-            ntp_timestamp,
-            fields[_TX_RTP_TIMESTAMP],
-            fields[_TX_PACKET_COUNT],
-            fields[_TX_OCTET_COUNT],
+            self.ssrc, ntp_timestamp, rtp_timestamp, fields[_TX_PACKET_COUNT], fields[_TX_OCTET_COUNT]
         )
         lsr, lsr_time, cname = _TX_REPORT_STATE[:3]
         fields[lsr] = (ntp_timestamp >> 16) & 0xFFFFFFFF
         fields[lsr_time] = time.time()
-        if self._sdes is None:
-            name: str | None = fields[cname]
-            self._sdes = b"" if name is None else bytes(SourceDescription.cname(self.ssrc, name.encode()))
+        name: str | None = fields[cname]
+        if self._sdes is None and name is not None:  # set by send(): built once, then
+            self._sdes = bytes(SourceDescription.cname(self.ssrc, name.encode()))
         try:
-            protected = path.srtp.protect_rtcp(bytes(report) + self._sdes)
+            protected = path.srtp.protect_rtcp(bytes(report) + (self._sdes or b""))
         except pylibsrtp.Error:
             logger.warning("sender report for SSRC %d not protected", self.ssrc)
             return

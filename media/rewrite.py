@@ -193,36 +193,32 @@ class StreamRewriter:
         self, ssrc: int, seq: int, timestamp: int, now: float, keyframe: bool = False
     ) -> Forward | Drop:
         """Decide about one publisher packet; ``keyframe`` says whether it starts a keyframe (video only)."""
-        if ssrc == self._ssrc and self._state is _FORWARDING:
-            # Within the segment (nearly every packet): one frame, no call. The mapping is a fixed offset on
-            # unwrapped sequence numbers.
-            previous = self._seen_ext
-            ext = previous + (((seq - previous + 0x8000) & 0xFFFF) - 0x8000)
-            out_seq = (ext + self._seq_offset) & 0xFFFF
-            slot = out_seq & _MASK
-            out_ts = (timestamp + self._ts_offset) & 0xFFFFFFFF
-            if ext > previous:
-                self._seen_ext = ext
-            if ext > self._fwd_ext:
-                self._fwd_ext = ext
-                self._last_out_seq = out_seq
-                self._last_out_ts = out_ts
-                self._last_time = now
-            else:
-                if ext < self._start_ext or ext <= self._fwd_ext - _WINDOW:
-                    return Drop.TOO_OLD
-                if self._ring_out_seq[slot] == out_seq:
-                    return Drop.DUPLICATE
-            self._ring_out_seq[slot] = out_seq
-            self._ring_in_seq[slot] = ext & 0xFFFF
-            self._ring_ssrc[slot] = ssrc
-            return _new_tuple(Forward, (out_seq, out_ts, False))
         if ssrc == self._ssrc:
             previous = self._seen_ext
             ext = previous + (((seq - previous + 0x8000) & 0xFFFF) - 0x8000)
             if ext > previous:
                 self._seen_ext = ext
-            if self._state is RewriterState.PAUSED:
+            state = self._state
+            if state is _FORWARDING:
+                # Within the segment (nearly every packet), inline: a fixed offset on unwrapped numbers.
+                out_seq = (ext + self._seq_offset) & 0xFFFF
+                slot = out_seq & _MASK
+                out_ts = (timestamp + self._ts_offset) & 0xFFFFFFFF
+                if ext > self._fwd_ext:
+                    self._fwd_ext = ext
+                    self._last_out_seq = out_seq
+                    self._last_out_ts = out_ts
+                    self._last_time = now
+                else:
+                    if ext < self._start_ext or ext <= self._fwd_ext - _WINDOW:
+                        return Drop.TOO_OLD
+                    if self._ring_out_seq[slot] == out_seq:
+                        return Drop.DUPLICATE
+                self._ring_out_seq[slot] = out_seq
+                self._ring_in_seq[slot] = ext & 0xFFFF
+                self._ring_ssrc[slot] = ssrc
+                return _new_tuple(Forward, (out_seq, out_ts, False))
+            if state is RewriterState.PAUSED:
                 return Drop.PAUSED
             if self.video and not keyframe:
                 return Drop.NEED_KEYFRAME

@@ -20,7 +20,9 @@ class WindowRate:
 
     The interface and results of aiortc's ``RateCounter``: :meth:`rate` is None until something was added
     and the window spans more than one millisecond, and the window starts at the first :meth:`add` until
-    it is ``window_ms`` long. Times are whole milliseconds that do not go backwards.
+    it is ``window_ms`` long. Times are whole milliseconds; the answers are aiortc's while they do not go
+    backwards (a packet added with an earlier time than the last leaves the window with the packets added
+    before it).
     """
 
     __slots__ = ("_count", "_entries", "_origin_ms", "_scale", "_total", "_window_ms")

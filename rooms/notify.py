@@ -28,6 +28,8 @@ class Message:
     purpose: str  # join_link, one_time_code, ...
     recipient: str | None = None
     """Whom it is for in our records (a session participant's id), for the delivery record; not sent."""
+    link_version: int | None = None
+    """Which version of the recipient's link it carries (their token version), for the delivery record."""
 
 
 class Notifier(Protocol):
@@ -47,9 +49,12 @@ class LogNotifier:
 
 
 class AfterCommit:
-    """A notifier that keeps what it is given and sends it with :meth:`deliver`, called once the unit of work
-    that decided to send it has committed: a slow SMS gateway then holds no transaction (nor SQLite's write
-    lock). A message the gateway refuses raises NotifyFailed from :meth:`deliver`."""
+    """A notifier that keeps what it is given and sends it with :meth:`deliver_each` (or :meth:`deliver`),
+    called once the unit of work that decided to send it has committed: a slow SMS gateway then holds no
+    transaction (nor SQLite's write lock), and one that refuses undoes nothing."""
+
+    #: Messages sent at the same time at most (a session may invite some 60 people; gateways rate-limit).
+    CONCURRENCY = 4
 
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
@@ -59,22 +64,28 @@ class AfterCommit:
         self.pending.append(message)
 
     async def deliver(self) -> None:
-        pending, self.pending = self.pending, []
-        for message in pending:
-            await self.notifier.send(message)
+        """:meth:`deliver_each`, then raise the first failure (for a caller that answers with it)."""
+        for _, failure in await self.deliver_each():
+            if failure is not None:
+                raise failure
 
     async def deliver_each(self) -> list[tuple[Message, NotifyFailed | None]]:
-        """Send every kept message at the same time, each on its own: one the gateway refuses (or a gateway
-        that does not answer within its timeout) does not hold up or stop the others. Returns each message
-        with its failure, None for one the gateway accepted."""
+        """Send every kept message, a few at a time, each on its own: one the gateway refuses (or a gateway
+        that does not answer within its timeout, or a notifier that fails in any other way) does not stop
+        the others. Returns each message with its failure, None for one the gateway accepted."""
         pending, self.pending = self.pending, []
+        gate = asyncio.Semaphore(self.CONCURRENCY)
 
         async def one(message: Message) -> tuple[Message, NotifyFailed | None]:
             try:
-                await self.notifier.send(message)
+                async with gate:
+                    await self.notifier.send(message)
             except NotifyFailed as failure:
                 log.warning("%s to %s not delivered: %s", message.purpose, mask_phone(message.phone), failure)
                 return message, failure
+            except Exception as error:  # a notifier's own bug must not turn a stored change into an error
+                log.exception("%s to %s not delivered", message.purpose, mask_phone(message.phone))
+                return message, NotifyFailed(f"the notifier failed: {error.__class__.__name__}")
             return message, None
 
         return list(await asyncio.gather(*(one(message) for message in pending)))

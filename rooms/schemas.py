@@ -68,9 +68,10 @@ class ParticipantOut(BaseModel):
     revoked_at: datetime | None
     invitation: Literal["sending", "sent", "not_delivered"] | None = Field(
         None,
-        description="The last join link sent to this person by SMS: `sending` in the answer that sends it "
-        "(it goes out once the change is stored, before the answer), then `sent` (the gateway accepted it) "
-        "or `not_delivered` (refused or unreachable: pass the link on yourself). None: never sent.",
+        description="What became of the SMS that carried this person's current link: `sent` (the gateway "
+        "accepted it) or `not_delivered` (refused or unreachable: pass the link on yourself). The answer "
+        "that sends it already says, as the messages go out before it; a replay of that request (the same "
+        "Idempotency-Key) answers as stored, with `sending`. None: the current link was not sent by SMS.",
     )
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "cancel_session",
     "join_token",
     "list_sessions",
+    "note_invitations",
     "record",
     "record_invitations",
     "reissue_link",
@@ -253,9 +254,15 @@ async def schedule_session(
     if data.notify and notifier is not None:
         for seat, link in zip(seats, links, strict=True):
             if seat.phone and seat.role != Role.MEDIATOR:
-                await notifier.send(Message(seat.phone, _invitation(ms, link.url), "join_link", seat.id))
+                await notifier.send(_invitation_message(seat, ms, link))
                 sending[seat.id] = "sending"
-    return session_out(ms, seats, links, sending)
+    return await _answer(session, ms, seats, links, sending)
+
+
+def _invitation_message(seat: SessionParticipant, ms: MediationSession, link: LinkOut) -> Message:
+    assert seat.phone is not None
+    text = _invitation(ms, link.url)
+    return Message(seat.phone, text, "join_link", recipient=seat.id, link_version=seat.token_version)
 
 
 def _invitation(ms: MediationSession, url: str) -> str:
@@ -305,25 +312,49 @@ async def list_sessions(session: AsyncSession, case: Case) -> list[SessionOut]:
         .where(MediationSession.case_id == case.id)
         .order_by(MediationSession.scheduled_start)
     )
-    found = rows.all()
-    invitations = await _invitations(session, [ms.id for ms in found])
-    return [session_out(ms, await _seats(session, ms.id), invitations=invitations) for ms in found]
+    return [await _answer(session, ms, await _seats(session, ms.id)) for ms in rows.all()]
 
 
-async def _invitations(session: AsyncSession, session_ids: list[str]) -> dict[str, str]:
-    """Each participant's last SMS invitation outcome, ``sent`` or ``not_delivered``, by participant id."""
-    if not session_ids:
-        return {}
+async def _answer(
+    session: AsyncSession,
+    ms: MediationSession,
+    seats: list[SessionParticipant],
+    links: list[LinkOut] | None = None,
+    sending: dict[str, str] | None = None,
+) -> SessionOut:
+    """The session as answered: ``session_out`` with each participant's invitation (``sending`` for the
+    links this call sends, else what became of the one sent for their current link)."""
+    return session_out(ms, seats, links, {**await _invitations(session, ms.id, seats), **(sending or {})})
+
+
+async def _invitations(
+    session: AsyncSession, session_id: str, seats: list[SessionParticipant]
+) -> dict[str, str]:
+    """What became of the SMS that carried each participant's current link (its token version): ``sent`` or
+    ``not_delivered``, by participant id; nobody whose current link was not sent by SMS."""
+    current = {seat.id: seat.token_version for seat in seats}
     rows = await session.execute(
-        select(SessionRecord.participant_id, SessionRecord.kind)
+        select(SessionRecord.participant_id, SessionRecord.kind, SessionRecord.data)
         .where(
-            SessionRecord.session_id.in_(session_ids),
+            SessionRecord.session_id == session_id,
             SessionRecord.kind.in_((INVITATION_SENT, INVITATION_NOT_DELIVERED)),
         )
         .order_by(SessionRecord.id)
     )
     outcome = {INVITATION_SENT: "sent", INVITATION_NOT_DELIVERED: "not_delivered"}
-    return {participant: outcome[kind] for participant, kind in rows if participant is not None}
+    return {
+        participant: outcome[kind]
+        for participant, kind, data in rows
+        if participant in current and data.get("link_version") == current[participant]
+    }
+
+
+def note_invitations(answer: SessionOut, outcomes: list[tuple[Message, NotifyFailed | None]]) -> None:
+    """Put what became of the invitations just sent into the answer that sent them."""
+    by_recipient = {m.recipient: "sent" if failure is None else "not_delivered" for m, failure in outcomes}
+    for participant in answer.participants:
+        if participant.id in by_recipient:
+            participant.invitation = by_recipient[participant.id]  # type: ignore[assignment]
 
 
 async def record_invitations(
@@ -339,10 +370,9 @@ async def record_invitations(
         seat = await session.get(SessionParticipant, message.recipient) if message.recipient else None
         if seat is None:
             continue  # not a participant's message, or the session is gone
-        data: dict[str, object] = {"purpose": message.purpose}
+        data: dict[str, object] = {"purpose": message.purpose, "link_version": message.link_version}
         if failure is not None:
-            data["error"] = failure.code
-            data.update(failure.details)
+            data["error"] = {"code": failure.code, "message": failure.message, **failure.details}
         await record(
             session,
             session_id=seat.session_id,
@@ -385,7 +415,7 @@ async def revoke_link(
     await record(
         session, session_id=ms.id, participant_id=seat.id, kind="link_revoked", actor=actor.label, at=now
     )
-    return session_out(ms, await _seats(session, ms.id))
+    return await _answer(session, ms, await _seats(session, ms.id))
 
 
 async def reissue_link(
@@ -415,11 +445,9 @@ async def reissue_link(
     link = _link(seat, ms, policy)
     sending: dict[str, str] = {}
     if notifier is not None and seat.phone:
-        await notifier.send(Message(seat.phone, _invitation(ms, link.url), "join_link", seat.id))
+        await notifier.send(_invitation_message(seat, ms, link))
         sending[seat.id] = "sending"
-    seats = await _seats(session, ms.id)
-    invitations = {**await _invitations(session, [ms.id]), **sending}
-    return session_out(ms, seats, [link], invitations)
+    return await _answer(session, ms, await _seats(session, ms.id), [link], sending)
 
 
 async def cancel_session(
@@ -445,7 +473,7 @@ async def cancel_session(
         case_id=case.id,
         action="cancel_session",
     )
-    return session_out(ms, await _seats(session, ms.id))
+    return await _answer(session, ms, await _seats(session, ms.id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,9 @@ class ApiCall:
     prepared: Any = None  # what the route's ``prepare`` step returned
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     """Work to do once the route's unit of work has committed (sending an SMS): run in order before the
-    answer goes out; an error it raises is the answer (what was committed stays)."""
+    answer goes out, which is then rendered again from the handler's result (a job may have updated it;
+    the idempotency record keeps the answer as it was at the commit); an error it raises is the answer
+    (what was committed stays)."""
 
     @property
     def principal(self) -> Principal:
@@ -380,7 +382,8 @@ def _wrap(
                     query=query,
                     prepared=prepared,
                 )
-                response = _render(endpoint, await endpoint.handler(call))
+                result = await endpoint.handler(call)
+                response = _render(endpoint, result)
                 if key is not None and principal is not None and isinstance(response, web.Response):
                     session.add(
                         IdempotencyRecord(
@@ -396,8 +399,10 @@ def _wrap(
                         )
                     )
                     await session.flush()
-            for job in call.after_commit:  # committed: now what had to wait for it
-                await job()
+            if call.after_commit:
+                for job in call.after_commit:  # committed: now what had to wait for it
+                    await job()
+                response = _render(endpoint, result)  # as the jobs left it (an idempotent replay: as stored)
             return response
         except (IntegrityError, Conflict):
             if key is None:

@@ -271,9 +271,11 @@ class PublisherLeg:
 class ViewerLeg:
     """A server peer with a :class:`RawRtpSender` (silent track) and a plain aiortc viewer that decodes."""
 
-    def __init__(self, new_peer: PeerFactory, *, kind: str = "video") -> None:
+    def __init__(self, new_peer: PeerFactory, *, kind: str = "video", auto_report_clock: bool = True) -> None:
         self.server = new_peer()
-        self.raw = RawRtpSender(self.server.addTransceiver(kind, direction="sendonly").sender)
+        self.raw = RawRtpSender(
+            self.server.addTransceiver(kind, direction="sendonly").sender, auto_report_clock=auto_report_clock
+        )
         self.viewer = new_peer()
         self._track = FirstValue[MediaStreamTrack]()
         self.viewer.on("track", self._track)

@@ -404,3 +404,37 @@ async def test_sender_reports_go_out_with_the_packets_and_bye_at_the_end(new_pee
     # Stopping the sender ends its stand-in RTCP task (stop() waits for it) with a BYE.
     await within(viewer.raw.sender.stop())
     assert (await bye.wait()).sources == [viewer.raw.ssrc]
+
+
+@pytest.mark.timeout(30)
+async def test_reports_carry_a_set_clock_forward_to_their_own_time(new_peer: PeerFactory) -> None:
+    """With the NTP/RTP pair set by the caller (the publisher's SR, as the forwarder does), each report moves
+    it along the same timeline to the time it is sent: lip sync unchanged, and every report distinct."""
+    viewer = ViewerLeg(new_peer, auto_report_clock=False)
+    forwarder = TestForwarder(viewer.raw)
+    reports: list[RtcpSrPacket] = []
+    three = asyncio.Event()
+
+    def at_viewer(packet: AnyRtcpPacket) -> None:
+        if isinstance(packet, RtcpSrPacket) and packet.ssrc == viewer.raw.ssrc:
+            reports.append(packet)
+            if len(reports) >= 3:
+                three.set()
+
+    await viewer.connect()
+    observe_rtcp(viewer.receiver, at_viewer)
+    anchor_ntp = (int(time.time()) + NTP_UNIX_OFFSET - 10) << 32  # ten seconds ago
+    anchor_rtp = 4_000_000_000
+    viewer.raw.set_report_clock(anchor_ntp, anchor_rtp)
+    publisher = PublisherLeg(new_peer, forwarder.on_rtp)
+    await publisher.connect()
+    await within(three.wait())
+
+    ntps = [r.sender_info.ntp_timestamp for r in reports[:3]]
+    assert ntps == sorted(set(ntps))  # each its own time, later each time
+    for report in reports[:3]:
+        info = report.sender_info
+        elapsed = (info.ntp_timestamp - anchor_ntp) / (1 << 32)
+        assert 9 < elapsed < 30
+        expected = anchor_rtp + round(elapsed * 90_000)
+        assert abs((info.rtp_timestamp - expected + (1 << 31)) % (1 << 32) - (1 << 31)) <= 1  # (rounding)

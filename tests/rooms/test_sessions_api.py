@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
+from rooms import sessions as sessions_module
 from rooms.notify import LogNotifier, Message, NotifyFailed
 from rooms.sessions import resolve_join
 from rooms.tables import MediationSession, SessionRecord
@@ -83,7 +84,8 @@ async def test_mediator_schedules_and_every_link_opens_its_seat(
     assert isinstance(notifier, LogNotifier)
     assert len(notifier.sent) == 3  # the three people with phones, not the mediator
     assert all("/j#v1." in m.text for m in notifier.sent)
-    invited = {p["id"] for p in created["participants"] if p["invitation"] == "sending"}
+    # Sent once the session was stored, before the answer: the answer says what became of each.
+    invited = {p["id"] for p in created["participants"] if p["invitation"] == "sent"}
     assert invited == {m.recipient for m in notifier.sent}
     listed = await api.as_("court_a").get(f"/cases/{case_id}/sessions", expect=200)
     assert listed[0]["links"] == []
@@ -112,14 +114,23 @@ async def test_invitations_go_out_after_the_session_is_stored_and_a_refused_one_
             raise NotifyFailed("the SMS gateway answered 503", gateway_status=503)
 
     monkeypatch.setattr(gateway, "send", flaky_send)
-    response = await client.post(f"/api/v1/cases/{case_id}/sessions", json=plan(notify=True), headers=headers)
+    keyed = {**headers, "Idempotency-Key": "schedule-1"}
+    response = await client.post(f"/api/v1/cases/{case_id}/sessions", json=plan(notify=True), headers=keyed)
     assert response.status == 201, await response.text()
     created = await response.json()
     assert stored_when_sent == [True, True, True]
+    answered = {p["id"]: p["invitation"] for p in created["participants"]}
+    assert sorted(o for o in answered.values() if o) == ["not_delivered", "sent", "sent"]
+
+    # The same request again (a retry with its key): the stored answer, no second round of messages.
+    again = await client.post(f"/api/v1/cases/{case_id}/sessions", json=plan(notify=True), headers=keyed)
+    assert again.status == 201
+    assert (await again.json())["id"] == created["id"]
+    assert len(stored_when_sent) == 3
 
     listed = await api.as_("court_a").get(f"/cases/{case_id}/sessions", expect=200)
     outcome = {p["id"]: p["invitation"] for p in listed[0]["participants"]}
-    assert sorted(o for o in outcome.values() if o) == ["not_delivered", "sent", "sent"]
+    assert outcome == answered
     async with services.db.read() as session:
         records = (
             await session.scalars(
@@ -128,7 +139,11 @@ async def test_invitations_go_out_after_the_session_is_stored_and_a_refused_one_
         ).all()
     [refused] = records
     assert outcome[refused.participant_id or ""] == "not_delivered"
-    assert refused.data == {"purpose": "join_link", "error": "notify_failed", "gateway_status": 503}
+    assert refused.data == {
+        "purpose": "join_link",
+        "link_version": 1,
+        "error": {"code": "notify_failed", "message": "the SMS gateway answered 503", "gateway_status": 503},
+    }
 
     # A new link for that person, sent again: `sending` in the answer, `sent` once the gateway takes it.
     monkeypatch.setattr(gateway, "send", LogNotifier().send)
@@ -137,10 +152,39 @@ async def test_invitations_go_out_after_the_session_is_stored_and_a_refused_one_
         headers=headers,
     )
     assert response.status == 200, await response.text()
-    again = await response.json()
-    assert {p["id"]: p["invitation"] for p in again["participants"]}[refused.participant_id] == "sending"
+    reissued = await response.json()
+    assert {p["id"]: p["invitation"] for p in reissued["participants"]}[refused.participant_id] == "sent"
     listed = await api.as_("court_a").get(f"/cases/{case_id}/sessions", expect=200)
-    assert {p["id"]: p["invitation"] for p in listed[0]["participants"]}[refused.participant_id] == "sent"
+    assert {p["id"]: p["invitation"] for p in listed[0]["participants"]} == {
+        **answered,
+        refused.participant_id: "sent",
+    }
+
+    # Revoking a link: the answer shows everyone's invitations; a link never sent by SMS shows none.
+    other = next(pid for pid, o in answered.items() if o == "sent")
+    response = await client.post(
+        f"/api/v1/cases/{case_id}/sessions/{created['id']}/participants/{other}/revoke", headers=headers
+    )
+    revoked = {p["id"]: p["invitation"] for p in (await response.json())["participants"]}
+    assert revoked[refused.participant_id] == "sent"
+    response = await client.post(f"/api/v1/cases/{case_id}/sessions/{created['id']}/cancel", headers=headers)
+    assert {p["id"]: p["invitation"] for p in (await response.json())["participants"]} == revoked
+
+
+async def test_a_failure_to_record_the_outcome_does_not_fail_a_stored_session(
+    client: Client, api: Api, world: World, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = await accepted_case(api, world)
+    headers = await mediator_headers(client)
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(sessions_module, "record_invitations", broken)
+    response = await client.post(f"/api/v1/cases/{case_id}/sessions", json=plan(notify=True), headers=headers)
+    assert response.status == 201, await response.text()
+    listed = await api.as_("court_a").get(f"/cases/{case_id}/sessions", expect=200)
+    assert [s["id"] for s in listed] == [(await response.json())["id"]]
 
 
 async def test_revoked_and_replaced_links_stop_working(

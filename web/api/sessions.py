@@ -14,14 +14,16 @@ from web.router import ApiCall, ApiRouter
 __all__ = ["register"]
 
 
-def _invite_after_commit(call: ApiCall) -> AfterCommit:
-    """Join links by SMS after the commit; whether each arrived goes into the session's record (the
-    ``invitation`` of its participant)."""
+def _invite_after_commit(call: ApiCall, answers: list[SessionOut]) -> AfterCommit:
+    """Join links by SMS after the commit: whether each arrived goes into the session's record (the
+    ``invitation`` of its participant) and into the answer, once it is in ``answers``."""
 
     async def record(unit: AsyncSession, outcomes: Outcomes) -> None:
         await sessions.record_invitations(
             unit, outcomes, actor=call.principal.label, at=call.services.clock.now()
         )
+        for answer in answers:
+            sessions.note_invitations(answer, outcomes)
 
     return sms_after_commit(call, record)
 
@@ -45,15 +47,18 @@ def register(api: ApiRouter) -> None:
         """The mediator handling the case schedules a session and invites parties, agents and observers.
         The answer carries each person's personal join link (only here and when a link is re-issued)."""
         case = await load_case(call.session, call.principal, call.path["case_id"])
-        return await sessions.schedule_session(
+        answers: list[SessionOut] = []
+        answer = await sessions.schedule_session(
             call.session,
             call.principal,
             case,
             call.body_as(SessionCreate),
             now=call.services.clock.now(),
             policy=call.services.links,
-            notifier=_invite_after_commit(call),
+            notifier=_invite_after_commit(call, answers),
         )
+        answers.append(answer)
+        return answer
 
     @api.route(
         "GET",
@@ -97,7 +102,8 @@ def register(api: ApiRouter) -> None:
     async def reissue_link(call: ApiCall) -> SessionOut:
         """Sends it through the notifier when the participant has a phone number."""
         case = await load_case(call.session, call.principal, call.path["case_id"])
-        return await sessions.reissue_link(
+        answers: list[SessionOut] = []
+        answer = await sessions.reissue_link(
             call.session,
             call.principal,
             case,
@@ -105,8 +111,10 @@ def register(api: ApiRouter) -> None:
             call.path["participant_id"],
             now=call.services.clock.now(),
             policy=call.services.links,
-            notifier=_invite_after_commit(call),
+            notifier=_invite_after_commit(call, answers),
         )
+        answers.append(answer)
+        return answer
 
     @api.route(
         "POST",

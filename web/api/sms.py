@@ -1,7 +1,8 @@
-"""Text messages an API call sends (join, signing, confirmation and recording links): after its commit."""
+"""Text messages an API call sends after its commit (join links, judicial-confirmation links)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,8 @@ from web.router import ApiCall
 __all__ = ["Outcomes", "sms_after_commit"]
 
 Outcomes = list[tuple[Message, NotifyFailed | None]]
+
+log = logging.getLogger(__name__)
 
 
 def sms_after_commit(
@@ -25,9 +28,13 @@ def sms_after_commit(
 
     async def deliver() -> None:
         outcomes = await sms.deliver_each()
-        if outcomes and record is not None:
+        if not outcomes or record is None:
+            return
+        try:
             async with call.services.db.session() as unit:
                 await record(unit, outcomes)
+        except Exception:  # the change is stored and the messages are out: the answer stays a success
+            log.exception("the outcome of %d message(s) was not recorded", len(outcomes))
 
     call.after_commit.append(deliver)
     return sms
