@@ -56,16 +56,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import AudioStreamTrack, RTCPeerConnection, RTCSessionDescription
 
 from bench import media_fanout
 from bench.common import die_with_parent
-from bench.media_clients import FPS, HEIGHT, WIDTH, LoopCamera, pre_encoded_video
+from bench.media_clients import FPS, HEIGHT, WIDTH, CountingViewer, LoopCamera, pre_encoded_video
 from bench.procstat import cpu_seconds, rss_mb
 from media.aiortc_hooks import (
-    TappedPacket,
     announce_addresses,
-    attach_rtp_tap,
     observe_rtcp,
     rtc_configuration,
 )
@@ -404,26 +402,12 @@ async def _post(
 # --- the clients ------------------------------------------------------------------------------------------
 
 
-class Viewer:
-    """A Janus subscriber that counts the RTP packets it receives (tapped, not decoded)."""
+class Viewer(CountingViewer):
+    """A Janus subscriber."""
 
     def __init__(self, session: JanusSession) -> None:
+        super().__init__()
         self.session = session
-        self.pc = RTCPeerConnection(rtc_configuration())
-        self.packets = 0
-        self.video_packets = 0
-
-        @self.pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
-            attach_rtp_tap(receiver, self._count_video if track.kind == "video" else self._count)
-
-    def _count(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
-        self.packets += 1
-
-    def _count_video(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
-        self.packets += 1
-        self.video_packets += 1
 
     async def subscribe(self, feed: int) -> None:
         """Join as a subscriber of ``feed``, answer Janus's offer (no trickle: candidates are in the SDP)."""

@@ -33,7 +33,14 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket
 
-from media.aiortc_hooks import divert_rtp, keep_consent, observe_rtcp, rtc_configuration
+from media.aiortc_hooks import (
+    TappedPacket,
+    attach_rtp_tap,
+    divert_rtp,
+    keep_consent,
+    observe_rtcp,
+    rtc_configuration,
+)
 
 __all__ = [
     "AUDIO_CLOCK",
@@ -42,6 +49,7 @@ __all__ = [
     "VIDEO_CLOCK",
     "VP8_REALTIME",
     "WIDTH",
+    "CountingViewer",
     "LoopCamera",
     "LoopMicrophone",
     "Participant",
@@ -171,6 +179,28 @@ class LoopMicrophone(_Loop):
 
     def __init__(self, frames: list[bytes]) -> None:
         super().__init__(frames, AUDIO_CLOCK, AUDIO_FRAME)
+
+
+class CountingViewer:
+    """A receiving peer connection for the fan-out benchmarks: counts the RTP packets of every track it
+    gets (through an RTP tap, never decoded), in all and of video."""
+
+    def __init__(self) -> None:
+        self.pc = RTCPeerConnection(rtc_configuration())
+        self.packets = 0
+        self.video_packets = 0
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
+            attach_rtp_tap(receiver, self._count_video if track.kind == "video" else self._count)
+
+    def _count(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
+        self.packets += 1
+
+    def _count_video(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
+        self.packets += 1
+        self.video_packets += 1
 
 
 class StreamCount:

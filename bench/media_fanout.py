@@ -23,15 +23,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from aiortc import AudioStreamTrack, MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import AudioStreamTrack, RTCPeerConnection, RTCSessionDescription
 
-from bench.media_clients import FPS, HEIGHT, WIDTH, LoopCamera, pre_encoded_video
+from bench.media_clients import FPS, HEIGHT, WIDTH, CountingViewer, LoopCamera, pre_encoded_video
 from bench.pipe_rpc import Emit, PipeServer, serve_lines
 from bench.procstat import cpu_seconds, rss_mb
 from media.aiortc_hooks import (
-    TappedPacket,
     announce_addresses,
-    attach_rtp_tap,
     observe_rtcp,
     rtc_configuration,
 )
@@ -109,28 +107,14 @@ async def serve() -> None:
 # --- the client side --------------------------------------------------------------------------------------
 
 
-class Subscriber:
-    """A viewer that counts the RTP packets it receives (tapped, not decoded)."""
+class Subscriber(CountingViewer):
+    """A viewer of the engine, offered its tracks over the pipe."""
 
     def __init__(self, server: PipeServer, pid: str) -> None:
+        super().__init__()
         self.server = server
         self.pid = pid
-        self.pc = RTCPeerConnection(rtc_configuration())
-        self.packets = 0
-        self.video_packets = 0
         self._lock = asyncio.Lock()
-
-        @self.pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
-            attach_rtp_tap(receiver, self._count_video if track.kind == "video" else self._count)
-
-    def _count(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
-        self.packets += 1
-
-    def _count_video(self, packet: TappedPacket, datagram: bytes, arrival_time_ms: int) -> None:
-        self.packets += 1
-        self.video_packets += 1
 
     async def renegotiate(self) -> None:
         async with self._lock:
