@@ -12,7 +12,15 @@ import aiohttp
 from tiaojie.errors import TiaojieError
 from tiaojie.masking import mask_phone
 
-__all__ = ["AfterCommit", "HttpGatewayNotifier", "LogNotifier", "Message", "Notifier", "NotifyFailed"]
+__all__ = [
+    "AfterCommit",
+    "HttpGatewayNotifier",
+    "LogNotifier",
+    "Message",
+    "Notifier",
+    "NotifyFailed",
+    "Outcomes",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,10 @@ class Message:
     """Whom it is for in our records (a session participant's id), for the delivery record; not sent."""
     link_version: int | None = None
     """Which version of the recipient's link it carries (their token version), for the delivery record."""
+
+
+Outcomes = list[tuple[Message, NotifyFailed | None]]
+"""Messages as sent, each with its failure (None: the gateway accepted it)."""
 
 
 class Notifier(Protocol):
@@ -69,7 +81,7 @@ class AfterCommit:
             if failure is not None:
                 raise failure
 
-    async def deliver_each(self) -> list[tuple[Message, NotifyFailed | None]]:
+    async def deliver_each(self) -> Outcomes:
         """Send every kept message, a few at a time, each on its own: one the gateway refuses (or a gateway
         that does not answer within its timeout, or a notifier that fails in any other way) does not stop
         the others. Returns each message with its failure, None for one the gateway accepted."""

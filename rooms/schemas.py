@@ -54,6 +54,10 @@ class LinkOut(BaseModel):
     expires_at: datetime
 
 
+Invitation = Literal["sending", "sent", "not_delivered"]
+"""What became of the SMS that carried a participant's current join link (ParticipantOut.invitation)."""
+
+
 class ParticipantOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -66,7 +70,7 @@ class ParticipantOut(BaseModel):
     slot_end: datetime | None
     link_expires_at: datetime
     revoked_at: datetime | None
-    invitation: Literal["sending", "sent", "not_delivered"] | None = Field(
+    invitation: Invitation | None = Field(
         None,
         description="What became of the SMS that carried this person's current link: `sent` (the gateway "
         "accepted it) or `not_delivered` (refused or unreachable: pass the link on yourself). The answer "

@@ -22,9 +22,9 @@ from cases.deadlines import SHANGHAI
 from cases.lifecycle import CaseState
 from cases.tables import Case, Mediator, Party
 from cases.vocab import Side
-from rooms.notify import Message, Notifier, NotifyFailed
+from rooms.notify import Message, Notifier, Outcomes
 from rooms.room import Role
-from rooms.schemas import LinkOut, ParticipantOut, SessionCreate, SessionOut
+from rooms.schemas import Invitation, LinkOut, ParticipantOut, SessionCreate, SessionOut
 from rooms.tables import MediationSession, SessionParticipant, SessionRecord
 from rooms.tokens import JoinClaims, TokenError, issue, verify
 from tiaojie.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -250,7 +250,7 @@ async def schedule_session(
         data={"mode": data.mode, "participants": len(seats)},
     )
     links = [_link(seat, ms, policy) for seat in seats]
-    sending: dict[str, str] = {}
+    sending: dict[str, Invitation] = {}
     if data.notify and notifier is not None:
         for seat, link in zip(seats, links, strict=True):
             if seat.phone and seat.role != Role.MEDIATOR:
@@ -277,7 +277,7 @@ def session_out(
     ms: MediationSession,
     seats: list[SessionParticipant],
     links: list[LinkOut] | None = None,
-    invitations: dict[str, str] | None = None,
+    invitations: dict[str, Invitation] | None = None,
 ) -> SessionOut:
     return SessionOut(
         id=ms.id,
@@ -320,7 +320,7 @@ async def _answer(
     ms: MediationSession,
     seats: list[SessionParticipant],
     links: list[LinkOut] | None = None,
-    sending: dict[str, str] | None = None,
+    sending: dict[str, Invitation] | None = None,
 ) -> SessionOut:
     """The session as answered: ``session_out`` with each participant's invitation (``sending`` for the
     links this call sends, else what became of the one sent for their current link)."""
@@ -329,7 +329,7 @@ async def _answer(
 
 async def _invitations(
     session: AsyncSession, session_id: str, seats: list[SessionParticipant]
-) -> dict[str, str]:
+) -> dict[str, Invitation]:
     """What became of the SMS that carried each participant's current link (its token version): ``sent`` or
     ``not_delivered``, by participant id; nobody whose current link was not sent by SMS."""
     current = {seat.id: seat.token_version for seat in seats}
@@ -341,7 +341,7 @@ async def _invitations(
         )
         .order_by(SessionRecord.id)
     )
-    outcome = {INVITATION_SENT: "sent", INVITATION_NOT_DELIVERED: "not_delivered"}
+    outcome: dict[str, Invitation] = {INVITATION_SENT: "sent", INVITATION_NOT_DELIVERED: "not_delivered"}
     return {
         participant: outcome[kind]
         for participant, kind, data in rows
@@ -349,17 +349,19 @@ async def _invitations(
     }
 
 
-def note_invitations(answer: SessionOut, outcomes: list[tuple[Message, NotifyFailed | None]]) -> None:
+def note_invitations(answer: SessionOut, outcomes: Outcomes) -> None:
     """Put what became of the invitations just sent into the answer that sent them."""
-    by_recipient = {m.recipient: "sent" if failure is None else "not_delivered" for m, failure in outcomes}
+    by_recipient: dict[str | None, Invitation] = {
+        m.recipient: "sent" if failure is None else "not_delivered" for m, failure in outcomes
+    }
     for participant in answer.participants:
         if participant.id in by_recipient:
-            participant.invitation = by_recipient[participant.id]  # type: ignore[assignment]
+            participant.invitation = by_recipient[participant.id]
 
 
 async def record_invitations(
     session: AsyncSession,
-    outcomes: list[tuple[Message, NotifyFailed | None]],
+    outcomes: Outcomes,
     *,
     actor: str,
     at: datetime,
@@ -443,7 +445,7 @@ async def reissue_link(
         session, session_id=ms.id, participant_id=seat.id, kind="link_reissued", actor=actor.label, at=now
     )
     link = _link(seat, ms, policy)
-    sending: dict[str, str] = {}
+    sending: dict[str, Invitation] = {}
     if notifier is not None and seat.phone:
         await notifier.send(_invitation_message(seat, ms, link))
         sending[seat.id] = "sending"

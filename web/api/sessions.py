@@ -6,9 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.access import load_case
 from rooms import sessions
-from rooms.notify import AfterCommit
+from rooms.notify import AfterCommit, Outcomes
 from rooms.schemas import SessionCreate, SessionOut
-from web.api.sms import Outcomes, sms_after_commit
+from web.api.sms import sms_after_commit
 from web.router import ApiCall, ApiRouter
 
 __all__ = ["register"]

@@ -7,12 +7,10 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rooms.notify import AfterCommit, Message, NotifyFailed
+from rooms.notify import AfterCommit, Outcomes
 from web.router import ApiCall
 
-__all__ = ["Outcomes", "sms_after_commit"]
-
-Outcomes = list[tuple[Message, NotifyFailed | None]]
+__all__ = ["sms_after_commit"]
 
 log = logging.getLogger(__name__)
 
